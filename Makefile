@@ -1,0 +1,38 @@
+# The two commands: `make run` (local data plane + app) and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+PY := uv run --frozen --no-sync python
+STACK ?= staging
+
+.PHONY: help bootstrap run stop test lint typecheck pytest plan diagram bench bench-smoke
+
+help:
+	@echo "make run    - start a local primary + eu/us/asia replicas and the app on http://127.0.0.1:8000"
+	@echo "make test   - ruff, mypy and every test (creates .venv and installs what is missing)"
+	@echo "make plan STACK=staging|production - offline preview: the resource tree under Pulumi mocks"
+	@echo "make stop   - stop a local cluster left behind by a crash"
+
+bootstrap:
+	@./scripts/bootstrap.sh
+
+run: bootstrap
+	$(PY) -m localdev run
+
+stop: bootstrap
+	$(PY) -m localdev stop
+
+lint: bootstrap
+	uv run --frozen --no-sync ruff check .
+	uv run --frozen --no-sync ruff format --check .
+
+typecheck: bootstrap
+	uv run --frozen --no-sync mypy .
+
+pytest: bootstrap
+	uv run --frozen --no-sync pytest
+
+test: lint typecheck pytest
+
+plan: bootstrap
+	$(PY) -m offline.plan $(STACK)
