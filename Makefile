@@ -5,7 +5,7 @@ export UV_PYTHON_DOWNLOADS := never
 PY := uv run --frozen --no-sync python
 STACK ?= staging
 
-.PHONY: help bootstrap run stop test lint typecheck pytest plan diagram bench bench-smoke
+.PHONY: help bootstrap run stop test lint typecheck pytest lint-workflows plan diagram bench bench-smoke
 
 help:
 	@echo "make run    - start a local primary + eu/us/asia replicas and the app on http://127.0.0.1:8000"
@@ -32,7 +32,10 @@ typecheck: bootstrap
 pytest: bootstrap
 	uv run --frozen --no-sync pytest
 
-test: lint typecheck pytest
+lint-workflows: bootstrap
+	./scripts/lint-workflows.sh
+
+test: lint lint-workflows typecheck pytest
 
 plan: bootstrap
 	$(PY) -m offline.plan $(STACK)
