@@ -1,0 +1,1 @@
+"""One `pulumi.ComponentResource` per concern; each takes an `Args` dataclass and never reads config."""

@@ -1,0 +1,138 @@
+"""Pulumi mocks that answer like AWS would, closely enough for the program to wire itself together.
+
+Outputs are the inputs plus the computed attributes components read (ARNs, endpoints, DNS names). Invokes the
+program makes are answered from a small table; an unknown invoke fails loudly so nothing is silently faked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+ACCOUNT_ID = "123456789012"
+
+
+def _service_of(type_token: str) -> str:
+    """`aws:rds/instance:Instance` -> `rds` (used to shape fake ARNs)."""
+    module = type_token.split(":")[1] if type_token.count(":") >= 2 else "mock"
+    return module.split("/")[0]
+
+
+def _computed_outputs(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    """Attributes AWS computes that the program reads back, per resource type."""
+    name, inputs = args.name, args.inputs
+    table: dict[str, Callable[[], dict[str, Any]]] = {
+        "aws:rds/instance:Instance": lambda: {
+            "endpoint": f"{name}.abc123.{region}.rds.amazonaws.com:5432",
+            "address": f"{name}.abc123.{region}.rds.amazonaws.com",
+            "port": 5432,
+            "resourceId": f"db-{name.upper()}",
+            "masterUserSecrets": (
+                [
+                    {
+                        "secretArn": f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!db-{name}-AbCdEf",
+                        "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
+                        "secretStatus": "active",
+                    }
+                ]
+                if inputs.get("manageMasterUserPassword")
+                else []
+            ),
+        },
+        "aws:lb/loadBalancer:LoadBalancer": lambda: {
+            "dnsName": f"{name}-1234567890.{region}.elb.amazonaws.com",
+            "zoneId": "Z32O12XQLNTSW2",
+            "arnSuffix": f"app/{name}/50dc6c495c0c9188",
+        },
+        "aws:lb/targetGroup:TargetGroup": lambda: {"arnSuffix": f"targetgroup/{name}/73e2d6bc24d8a067"},
+        "aws:acm/certificate:Certificate": lambda: {
+            "domainValidationOptions": [
+                {
+                    "domainName": inputs.get("domainName", ""),
+                    "resourceRecordName": f"_x1.{inputs.get('domainName', '')}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_x2.acm-validations.aws.",
+                }
+            ]
+        },
+        "aws:cloudfront/distribution:Distribution": lambda: {
+            "domainName": "d111111abcdef8.cloudfront.net",
+            "hostedZoneId": "Z2FDTNDATAQYW2",
+        },
+        "aws:s3/bucket:Bucket": lambda: {
+            "bucket": inputs.get("bucket") or f"{name}-bucket",
+            "bucketDomainName": f"{name}-bucket.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{name}-bucket.s3.{region}.amazonaws.com",
+        },
+        "aws:ecr/repository:Repository": lambda: {
+            "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{name}",
+            "registryId": ACCOUNT_ID,
+        },
+        "aws:ec2/vpc:Vpc": lambda: {
+            "defaultSecurityGroupId": f"sg-default-{name}",
+            "mainRouteTableId": f"rtb-{name}",
+        },
+        "aws:kms/key:Key": lambda: {"keyId": f"key-{name}"},
+        "aws:route53/zone:Zone": lambda: {"zoneId": f"Z{abs(hash(name)) % 10**12:012d}"},
+        "aws:secretsmanager/secret:Secret": lambda: {},
+        "random:index/randomPassword:RandomPassword": lambda: {
+            "result": "mock-" + "x" * (inputs.get("length", 32) - 5)
+        },
+        "docker:index/image:Image": lambda: {
+            "repoDigest": f"{inputs.get('imageName', name)}@sha256:{'ab' * 32}",
+            "imageName": inputs.get("imageName", name),
+        },
+    }
+    return table.get(args.typ, dict)()
+
+
+class AwsLikeMocks(pulumi.runtime.Mocks):
+    """Mocks whose answers depend on the resource's region (pulumi-aws 7 `region` input, else the default)."""
+
+    def __init__(self, default_region: str) -> None:
+        self.default_region = default_region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        region = str(args.inputs.get("region") or self.default_region)
+        physical_id = f"{args.name}-id"
+        outputs = {
+            "arn": f"arn:aws:{_service_of(args.typ)}:{region}:{ACCOUNT_ID}:{args.name}",
+            "name": args.name,
+            **args.inputs,
+            **_computed_outputs(args, region),
+        }
+        outputs.setdefault("id", physical_id)
+        return physical_id, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        region = str(args.args.get("region") or self.default_region)
+        answers: dict[str, Callable[[], dict[str, Any]]] = {
+            "aws:index/getAvailabilityZones:getAvailabilityZones": lambda: {
+                "names": [f"{region}{z}" for z in "abc"],
+                "zoneIds": [f"{region[:3]}{region[-1]}-az{i}" for i in (1, 2, 3)],
+                "id": region,
+            },
+            "aws:index/getCallerIdentity:getCallerIdentity": lambda: {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
+                "userId": "AIDAMOCK",
+                "id": ACCOUNT_ID,
+            },
+            "aws:index/getPartition:getPartition": lambda: {"partition": "aws", "dnsSuffix": "amazonaws.com"},
+            "aws:index/getRegion:getRegion": lambda: {"name": region, "region": region, "id": region},
+            "aws:ec2/getManagedPrefixList:getManagedPrefixList": lambda: {
+                "id": f"pl-{abs(hash((region, args.args.get('name')))) % 10**8:08x}",
+                "name": args.args.get("name", ""),
+            },
+            "aws:elb/getServiceAccount:getServiceAccount": lambda: {
+                "arn": "arn:aws:iam::156460612806:root",
+                "id": "156460612806",
+            },
+        }
+        if args.token not in answers:
+            raise NotImplementedError(
+                f"offline mocks have no answer for invoke {args.token}; add one in offline/mocks.py"
+            )
+        return answers[args.token]()

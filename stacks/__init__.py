@@ -1,0 +1,1 @@
+"""Stack config and the composition of components per region."""
