@@ -25,7 +25,7 @@ fi
 
 status=0
 echo "zizmor: $github_dir"
-uv run --frozen --no-sync --project "$root" zizmor --offline --no-progress \
+uv run --frozen --no-sync --project "$root" zizmor --offline --quiet --no-progress \
   --config "$root/.github/zizmor.yml" "$github_dir" || status=1
 node "$tools/lint.mjs" "${workflows[@]}" || status=1
 exit "$status"
