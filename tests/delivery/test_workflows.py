@@ -191,9 +191,7 @@ def test_no_expression_is_expanded_inside_a_shell_script() -> None:
 
 
 def lint(github_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(LINT_SCRIPT), str(github_dir)], capture_output=True, text=True, timeout=300, check=False
-    )
+    return subprocess.run([str(LINT_SCRIPT), str(github_dir)], capture_output=True, text=True, timeout=300, check=False)
 
 
 BAD_WORKFLOWS = {
