@@ -33,6 +33,9 @@ class NetworkArgs:
     single_nat_gateway: bool = False  # True only where cost beats AZ independence (staging)
     interface_endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS  # empty where no tasks run
     flow_log_retention_days: int = 365
+    # Identity security groups for the workloads that run here (e.g. "app", "pipeline"). They carry no ingress;
+    # databases admit them by id, and the tier that owns the workload adds the ingress it needs (ALB -> app).
+    workload_security_groups: Sequence[str] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -53,6 +56,8 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     private_route_tables: list[aws.ec2.RouteTable]
     availability_zones: list[pulumi.Output[str]]
+    private_cidrs: list[str]
+    workload_security_groups: dict[str, aws.ec2.SecurityGroup]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("global-api:network:Network", name, None, opts)
@@ -84,6 +89,7 @@ class Network(pulumi.ComponentResource):
         zones = aws.get_availability_zones_output(state="available", region=region)
         self.availability_zones = [zones.names[i] for i in range(args.az_count)]
         private_cidrs, public_cidrs = subnet_cidrs(args.cidr, args.az_count)
+        self.private_cidrs = private_cidrs
 
         igw = aws.ec2.InternetGateway(
             f"{name}-igw", region=region, vpc_id=self.vpc.id, tags=tags("igw"), opts=vpc_child
@@ -184,6 +190,22 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = [s.id for s in private_subnets]
         self._endpoints(name)
         self._flow_logs(name)
+        self.workload_security_groups = {
+            workload: aws.ec2.SecurityGroup(
+                f"{name}-{workload}-sg",
+                region=region,
+                vpc_id=self.vpc.id,
+                description=f"{workload} tasks in {args.logical_region}: identity for database and ALB rules",
+                egress=[
+                    aws.ec2.SecurityGroupEgressArgs(
+                        protocol="-1", from_port=0, to_port=0, cidr_blocks=["0.0.0.0/0"], description="outbound"
+                    )
+                ],
+                tags={**args.tags, "Name": f"{name}-{workload}-sg"},
+                opts=vpc_child,
+            )
+            for workload in args.workload_security_groups
+        }
         self.register_outputs(
             {
                 "vpcId": self.vpc.id,

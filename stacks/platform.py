@@ -1,79 +1,32 @@
-"""Composition: which components exist in which region, and how they are wired. No raw resources here."""
+"""Composition: which tiers exist, in dependency order, and what the stack exports. No raw resources here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import product
 from typing import Any
 
 import pulumi
 
-from components.monitoring import Monitoring, MonitoringArgs
-from components.network import DEFAULT_INTERFACE_ENDPOINTS, Network, NetworkArgs
-from components.peering import PeeringArgs, VpcPeering
-from components.tags import stack_tags
-from stacks.config import LogicalRegion, StackConfig
-
-# CloudFront, its WAF and Route 53 health checks publish metrics only in us-east-1.
-GLOBAL_METRICS_REGION = "us-east-1"
-
-
-@dataclass
-class Foundation:
-    """What every tier builds on: a VPC per region, peering, alarm topics, naming and tags."""
-
-    config: StackConfig
-    prefix: str
-    tags: dict[str, str]
-    networks: dict[LogicalRegion, Network]
-    monitoring: Monitoring
-
-
-def build_foundation(config: StackConfig, *, project: str, stack: str) -> Foundation:
-    tags = stack_tags(project, stack, config.environment)
-    prefix = f"{project}-{stack}"
-    task_regions = {*config.app_regions, config.primary_region}  # app tasks + the analytics pipeline task
-    networks = {
-        region: Network(
-            f"network-{region}",
-            NetworkArgs(
-                logical_region=region,
-                aws_region=config.aws_region_of(region),
-                cidr=config.network.cidrs[region],
-                az_count=config.network.az_count,
-                single_nat_gateway=config.network.single_nat_gateway,
-                interface_endpoints=DEFAULT_INTERFACE_ENDPOINTS if region in task_regions else (),
-                flow_log_retention_days=365 if config.is_production else 30,
-                tags=tags,
-            ),
-        )
-        for region in config.network_regions
-    }
-    peered: set[frozenset[LogicalRegion]] = set()
-    for app_region, db_region in product(config.app_regions, config.database_regions):
-        pair = frozenset((app_region, db_region))
-        if app_region == db_region or pair in peered:
-            continue
-        peered.add(pair)
-        VpcPeering(
-            f"peering-{app_region}-{db_region}",
-            PeeringArgs(requester=networks[app_region], accepter=networks[db_region], tags=tags),
-        )
-    alarm_regions = [config.aws_region_of(r) for r in config.network_regions] + [GLOBAL_METRICS_REGION]
-    monitoring = Monitoring(
-        "monitoring",
-        MonitoringArgs(prefix=prefix, regions=alarm_regions, alarm_email=config.alarm_email, tags=tags),
-    )
-    return Foundation(config=config, prefix=prefix, tags=tags, networks=networks, monitoring=monitoring)
+from stacks.analytics_tier import build_analytics_tier
+from stacks.app_tier import build_app_tier
+from stacks.config import StackConfig
+from stacks.data_tier import build_data_tier
+from stacks.edge_tier import build_edge_tier
+from stacks.foundation import build_foundation
 
 
 def build_platform(config: StackConfig, *, project: str, stack: str) -> dict[str, Any]:
     """Every tier, in dependency order; returns the stack outputs."""
     foundation = build_foundation(config, project=project, stack=stack)
+    data = build_data_tier(foundation)
+    edge = build_edge_tier(foundation)
+    app = build_app_tier(foundation, data, edge)
+    analytics = build_analytics_tier(foundation, data, app)
     outputs: dict[str, Any] = {
         "vpcIds": {region: network.vpc.id for region, network in foundation.networks.items()},
         "alarmTopicArns": {region: topic.arn for region, topic in foundation.monitoring.topics.items()},
     }
+    for tier in (data, edge, app, analytics):
+        outputs.update(tier.outputs)
     return outputs
 
 
