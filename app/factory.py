@@ -1,0 +1,53 @@
+"""Builds the ASGI app from validated settings (tests call this; app.main calls it from the environment)."""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from app import api
+from app.health import HealthMonitor
+from app.middleware import EdgeMiddleware
+from app.pools import build_nodes
+from app.routing import DatabaseUnavailable, Router
+from app.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The app; pools and the health monitor live for the lifespan and never fail the start."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nodes = build_nodes(settings)
+        monitor = HealthMonitor(
+            nodes,
+            interval_s=settings.health_probe_interval_ms / 1000,
+            max_lag_ms=settings.database_max_replica_lag_ms,
+        )
+        await monitor.start()
+        app.state.monitor = monitor
+        app.state.router = Router(nodes, monitor)
+        try:
+            yield
+        finally:
+            await monitor.stop()
+            await asyncio.gather(*(node.close() for node in nodes.values()))
+
+    app = FastAPI(title="global-api", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.started = time.monotonic()
+    app.include_router(api.router)
+    app.add_exception_handler(DatabaseUnavailable, api.database_unavailable)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", api.TOKEN_HEADER],
+        expose_headers=["X-Region", "X-DB-Node", api.TOKEN_HEADER],
+        max_age=600,
+    )
+    app.add_middleware(EdgeMiddleware, settings=settings)  # added last = outermost
+    return app

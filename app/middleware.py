@@ -1,0 +1,85 @@
+"""Edge headers on every response: X-Region, cache policy, security headers and Vary.
+
+Pure ASGI (not BaseHTTPMiddleware) so streaming and concurrency are untouched; it is the outermost
+middleware so CORS preflights and error responses get the same headers.
+"""
+
+from typing import Final
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.geo import resolve_region
+from app.settings import Settings
+
+DOCS_PATHS: Final = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+STATIC_TYPES: Final = ("text/css", "text/javascript", "application/javascript", "image/", "font/")
+# Responses differ by these request headers (region, and for reads the consistency token).
+VARY: Final = ("CloudFront-Viewer-Country", "CF-IPCountry", "X-AppEngine-Country", "X-Consistency-Token")
+
+NO_STORE: Final = "private, no-store"
+SHORT: Final = "public, max-age=300"
+IMMUTABLE: Final = "public, max-age=31536000, immutable"
+
+SECURITY_HEADERS: Final = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+}
+# The docs page loads Swagger UI from a CDN, so only non-HTML responses get the strict policy.
+API_CSP: Final = "default-src 'none'; frame-ancestors 'none'"
+
+
+def cache_control(path: str, status: int, content_type: str) -> str:
+    """Cache policy by route first, then by content type; errors and API data are never cached."""
+    if status >= 400 or path.startswith(("/api/", "/health")):
+        return NO_STORE
+    if path in DOCS_PATHS:
+        return SHORT
+    if path.startswith("/static/") or content_type.startswith(STATIC_TYPES):
+        return IMMUTABLE
+    if content_type.startswith("text/html"):
+        return SHORT
+    return NO_STORE
+
+
+def _merge_vary(existing: str | None, extra: tuple[str, ...]) -> str:
+    names = [v.strip() for v in (existing or "").split(",") if v.strip()]
+    seen = {n.lower() for n in names}
+    names += [n for n in extra if n.lower() not in seen]
+    return ", ".join(names)
+
+
+class EdgeMiddleware:
+    """Resolves the request's region once (into scope state) and decorates the response."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.primary = settings.database_primary_region
+        secret = settings.origin_verify_secret
+        self.secret = secret.get_secret_value() if secret is not None else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        region = resolve_region(Headers(scope=scope), self.primary, self.secret)
+        scope.setdefault("state", {})["region"] = region
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Region"] = region
+                content_type = headers.get("content-type", "")
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = cache_control(path, message["status"], content_type)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if not content_type.startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", API_CSP)
+                headers["Vary"] = _merge_vary(headers.get("vary"), VARY)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

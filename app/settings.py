@@ -1,0 +1,138 @@
+"""Environment settings, validated once at start so a bad value stops the app with the variable named.
+
+| variable | unit / default | meaning |
+|---|---|---|
+| DATABASE_URL | postgres:// URL, required | the primary (writes, last-resort reads) |
+| DATABASE_PRIMARY_REGION | eu/us/asia, eu | region used for requests without a usable geo header |
+| DATABASE_READ_REPLICA_EU/US/ASIA | URL, optional | zero to three read replicas |
+| DATABASE_POOL_MIN / DATABASE_POOL_MAX | connections, 1 / 10 | per-node asyncpg pool size |
+| DATABASE_ACQUIRE_TIMEOUT | ms, 2000 | longest wait for a connection; a down primary answers 503 within it |
+| DATABASE_IDLE_TIMEOUT | ms, 300000 | idle pooled connections are closed after this |
+| DATABASE_MAX_REPLICA_LAG_MS | ms, 5000 | replicas lagging this much or more are skipped |
+| DATABASE_SECRET_ARN | Secrets Manager ARN, optional | RDS-managed secret whose username/password go into the URLs |
+| ORIGIN_VERIFY_SECRET | string, optional | geo headers count only when X-Origin-Verify equals it |
+| CORS_ALLOW_ORIGINS | comma-separated origins, empty | browser origins allowed by CORS (empty: CORS off) |
+| HEALTH_PROBE_INTERVAL_MS | ms, 500 | how often every node is probed for health and lag |
+"""
+
+import json
+from typing import Annotated, Any, Self
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import boto3
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.countries import Region
+
+
+class ConfigError(Exception):
+    """A bad environment value; the message names the variable and is meant for the operator."""
+
+
+def _postgres_url(value: str) -> str:
+    """Accept only URLs asyncpg understands as PostgreSQL, with a host."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
+        raise ValueError("must be a postgres:// or postgresql:// URL with a host")
+    return value
+
+
+PostgresUrl = Annotated[str, AfterValidator(_postgres_url)]
+Millis = Annotated[int, Field(gt=0)]
+
+
+class Settings(BaseSettings):
+    """Every environment name of the app's contract (DESIGN.md); see the module docstring for units."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True)
+
+    database_url: PostgresUrl
+    database_primary_region: Region = "eu"
+    database_read_replica_eu: PostgresUrl | None = None
+    database_read_replica_us: PostgresUrl | None = None
+    database_read_replica_asia: PostgresUrl | None = None
+    database_pool_min: Annotated[int, Field(ge=0)] = 1
+    database_pool_max: Annotated[int, Field(ge=1)] = 10
+    database_acquire_timeout: Millis = 2000
+    database_idle_timeout: Millis = 300_000
+    database_max_replica_lag_ms: Millis = 5000
+    database_secret_arn: str | None = None
+    origin_verify_secret: SecretStr | None = None
+    cors_allow_origins: str = ""
+    health_probe_interval_ms: Millis = 500
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> Self:
+        if self.database_pool_min > self.database_pool_max:
+            raise ValueError(
+                f"DATABASE_POOL_MIN ({self.database_pool_min}) must not exceed "
+                f"DATABASE_POOL_MAX ({self.database_pool_max})"
+            )
+        return self
+
+    @property
+    def replica_urls(self) -> dict[Region, str]:
+        """Configured replicas by region, in a stable order."""
+        urls: dict[Region, str | None] = {
+            "eu": self.database_read_replica_eu,
+            "us": self.database_read_replica_us,
+            "asia": self.database_read_replica_asia,
+        }
+        return {region: url for region, url in urls.items() if url}
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_allow_origins.split(",") if o.strip()]
+
+
+def _describe(error: Any) -> str:
+    """One line per problem: VARIABLE: what is wrong (got value)."""
+    loc = ".".join(str(part) for part in error["loc"]).upper()
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not loc:
+        return message
+    got = "" if error["type"] == "missing" else f" (got {error['input']!r})"
+    return f"{loc}: {message}{got}"
+
+
+def _with_credentials(url: str, username: str, password: str) -> str:
+    """Put the secret's credentials into a URL, keeping host, port, database and options."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _read_secret(arn: str) -> tuple[str, str]:
+    """Read the RDS-managed master secret ({"username", "password"}) in the ARN's own region."""
+    fields = arn.split(":")
+    if len(fields) < 7 or fields[:3] != ["arn", "aws", "secretsmanager"] or not fields[3]:
+        raise ConfigError(f"DATABASE_SECRET_ARN: not a Secrets Manager ARN (got {arn!r})")
+    try:
+        client = boto3.client("secretsmanager", region_name=fields[3])
+        raw = client.get_secret_value(SecretId=arn)["SecretString"]
+        secret = json.loads(raw)
+        return str(secret["username"]), str(secret["password"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"DATABASE_SECRET_ARN: secret is not JSON with username and password ({exc})") from None
+    except Exception as exc:  # boto3 raises many unrelated types; all mean "cannot read it"
+        raise ConfigError(f"DATABASE_SECRET_ARN: cannot read the secret: {exc}") from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the environment (plus overrides), resolving DATABASE_SECRET_ARN if set."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_describe(e) for e in exc.errors())) from None
+    if settings.database_secret_arn:
+        username, password = _read_secret(settings.database_secret_arn)
+        # RDS read replicas share the primary's master credentials, so replicas get them as well.
+        updates = {"database_url": _with_credentials(settings.database_url, username, password)}
+        for region, url in settings.replica_urls.items():
+            updates[f"database_read_replica_{region}"] = _with_credentials(url, username, password)
+        settings = settings.model_copy(update=updates)
+    return settings
