@@ -84,6 +84,7 @@ def _computed_outputs(args: pulumi.runtime.MockResourceArgs, region: str) -> dic
             "repoDigest": f"{inputs.get('imageName', name)}@sha256:{'ab' * 32}",
             "imageName": inputs.get("imageName", name),
         },
+        "docker:index/registryImage:RegistryImage": lambda: {"sha256Digest": f"sha256:{'ab' * 32}"},
     }
     return table.get(args.typ, dict)()
 
@@ -125,6 +126,15 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             "aws:ec2/getManagedPrefixList:getManagedPrefixList": lambda: {
                 "id": f"pl-{abs(hash((region, args.args.get('name')))) % 10**8:08x}",
                 "name": args.args.get("name", ""),
+            },
+            "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda: {
+                "authorizationToken": "QVdTOm1vY2stZWNyLXBhc3N3b3Jk",  # base64("AWS:mock-ecr-password")
+                "userName": "AWS",
+                "password": "mock-ecr-password",
+                "proxyEndpoint": f"https://{args.args.get('registryId', ACCOUNT_ID)}.dkr.ecr.{region}.amazonaws.com",
+                "expiresAt": "2030-01-01T00:00:00Z",
+                "registryId": args.args.get("registryId", ACCOUNT_ID),
+                "id": region,
             },
             "aws:elb/getServiceAccount:getServiceAccount": lambda: {
                 "arn": "arn:aws:iam::156460612806:root",
