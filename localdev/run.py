@@ -1,0 +1,142 @@
+"""`python -m localdev run|stop`: the local cluster, migrations and the app, stopped cleanly on Ctrl-C."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import FrameType
+from typing import Final
+
+from localdev.cluster import PRIMARY, REPLICAS, Cluster, ClusterError, cleanup
+
+REPO: Final = Path(__file__).resolve().parent.parent
+LOCAL: Final = REPO / ".local"
+RUN_DIR: Final = LOCAL / "run"
+APP_PID_FILE: Final = "app.json"
+EXAMPLES: Final = (("DE", "eu"), ("US", "us"), ("JP", "asia"))
+
+
+def app_environment(cluster: Cluster) -> dict[str, str]:
+    """The app's environment (DESIGN.md names) pointing at the local nodes."""
+    env = {**os.environ, "DATABASE_URL": cluster.dsn(PRIMARY), "DATABASE_PRIMARY_REGION": "eu"}
+    for region in REPLICAS:
+        env[f"DATABASE_READ_REPLICA_{region.upper()}"] = cluster.dsn(region)
+    return env
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ClusterError(f"the app exited with code {proc.returncode} before serving {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - fixed local http URL
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise ClusterError(f"the app did not answer {url} within {timeout_s}s")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_app(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run(host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Start everything, print examples, and block until Ctrl-C/SIGTERM or the app exits."""
+    if not _port_free(host, port):
+        print(
+            f"localdev: {host}:{port} is already in use: another `make run`, or a crashed one (then run `make stop`)",
+            file=sys.stderr,
+        )
+        return 1
+    # Explicit for both: a shell starting us in the background leaves SIGINT ignored by default.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    stop(quiet=True)  # leftovers of a crashed run
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        print(f"localdev: starting PostgreSQL primary + {'/'.join(REPLICAS)} replicas under {RUN_DIR}")
+        cluster = Cluster.create(RUN_DIR)
+        env = app_environment(cluster)
+        subprocess.run([sys.executable, "-m", "app.migrate"], env=env, cwd=REPO, check=True)
+        cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port)]
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO, start_new_session=True)
+        (RUN_DIR / APP_PID_FILE).write_text(json.dumps({"pid": proc.pid}))
+        base = f"http://{host}:{port}"
+        _wait_http(f"{base}/health", proc)
+        print(f"\nlocaldev: app on {base} (primary region eu). Try (X-DB-Node shows the serving node):")
+        for country, region in EXAMPLES:
+            print(f"  curl -si -H 'CloudFront-Viewer-Country: {country}' {base}/api/companies   # -> {region}")
+        print("localdev: Ctrl-C stops the app and the cluster\n", flush=True)
+        return proc.wait()
+    except KeyboardInterrupt:
+        print("\nlocaldev: stopping", flush=True)
+        return 0
+    except (ClusterError, subprocess.CalledProcessError) as exc:
+        print(f"localdev: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip the cleanup
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if proc is not None:
+            _stop_app(proc)
+        cleanup(RUN_DIR)
+        print("localdev: stopped", flush=True)
+
+
+def _owner_alive(root: Path) -> bool:
+    """Test clusters live in .local/pytest-<pid>; leave those of a still-running pytest alone."""
+    prefix, _, pid = root.name.partition("-")
+    if prefix != "pytest" or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop(quiet: bool = False) -> int:
+    """Clean up after a crash: stop the app and every node left under .local/, then remove their dirs."""
+    app_file = RUN_DIR / APP_PID_FILE
+    if app_file.exists():
+        pid = int(json.loads(app_file.read_text())["pid"])
+        try:
+            os.kill(pid, signal.SIGTERM)
+            if not quiet:
+                print(f"localdev: stopped app process {pid}")
+        except ProcessLookupError:
+            pass
+    for root in sorted(LOCAL.glob("*")):
+        if not root.is_dir() or _owner_alive(root):
+            continue
+        for datadir in cleanup(root):
+            if not quiet:
+                print(f"localdev: stopped {datadir.relative_to(REPO)}")
+    return 0
