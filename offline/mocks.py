@@ -48,15 +48,18 @@ def _computed_outputs(args: pulumi.runtime.MockResourceArgs, region: str) -> dic
         },
         "aws:lb/targetGroup:TargetGroup": lambda: {"arnSuffix": f"targetgroup/{name}/73e2d6bc24d8a067"},
         "aws:acm/certificate:Certificate": lambda: {
+            # One validation record per name, the certificate's own and each subject alternative name.
             "domainValidationOptions": [
                 {
-                    "domainName": inputs.get("domainName", ""),
-                    "resourceRecordName": f"_x1.{inputs.get('domainName', '')}.",
+                    "domainName": domain,
+                    "resourceRecordName": f"_x1.{domain}.",
                     "resourceRecordType": "CNAME",
                     "resourceRecordValue": "_x2.acm-validations.aws.",
                 }
+                for domain in [inputs.get("domainName", ""), *(inputs.get("subjectAlternativeNames") or [])]
             ]
         },
+        "aws:route53/record:Record": lambda: {"fqdn": str(inputs.get("name", "")).rstrip(".")},
         "aws:cloudfront/distribution:Distribution": lambda: {
             "domainName": "d111111abcdef8.cloudfront.net",
             "hostedZoneId": "Z2FDTNDATAQYW2",
