@@ -1,8 +1,4 @@
-"""Shared builders for the ops tests: fake credentials, tagged RDS instances in moto, ReplicaLag datapoints.
-
-Not a conftest.py: tests/ has no __init__.py, so a second conftest.py anywhere under tests/ would make
-mypy see two top-level modules named `conftest`.
-"""
+"""Shared builders for the ops tests: fake credentials, tagged RDS instances in moto, ReplicaLag datapoints."""
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager

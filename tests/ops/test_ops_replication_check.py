@@ -10,7 +10,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from mypy_boto3_rds import RDSClient
-from ops_moto import (
+
+from ops.aws import Aws
+from tests.ops.ops_moto import (
     PRIMARY_REGION,
     STACK_REGIONS,
     US_REGION,
@@ -26,8 +28,6 @@ from ops_moto import (
     use_fake_credentials,
     write_stack_file,
 )
-
-from ops.aws import Aws
 
 
 @pytest.fixture

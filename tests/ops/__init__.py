@@ -1,0 +1,1 @@
+"""moto tests for the ops commands."""
