@@ -115,8 +115,13 @@ def _resolve(value: Any) -> Any:
     return _sync_await(pulumi.Output.from_input(value).future())
 
 
-def evaluate(stack: str, config: Mapping[str, Any] | None = None, *, preview: bool = False) -> Evaluation:
-    """Run `__main__.py` for `stack` (its YAML config unless `config` is given); raises what the program raises."""
+def try_evaluate(
+    stack: str, config: Mapping[str, Any] | None = None, *, preview: bool = False
+) -> tuple[Evaluation, BaseException | None]:
+    """Run `__main__.py` for `stack` (its YAML config unless `config` is given).
+
+    Returns what was declared even when the program fails, so tests can show a bad config creates nothing.
+    """
     effective = dict(load_stack_yaml(stack) if config is None else config)
     mocks = AwsLikeMocks(default_region=str(effective.get("aws:region", "us-east-1")))
     monitor = _RecordingMonitor(mocks)
@@ -128,7 +133,11 @@ def evaluate(stack: str, config: Mapping[str, Any] | None = None, *, preview: bo
     def program() -> None:
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
-    _sync_await(run_pulumi_func(program))
+    error: BaseException | None = None
+    try:
+        _sync_await(run_pulumi_func(program))
+    except Exception as raised:  # reported to the caller with whatever was declared before it
+        error = raised
     evaluation = Evaluation(stack=stack, config=effective)
     registered = monitor.get_registered_resources()
     for urn in monitor.order:
@@ -147,7 +156,16 @@ def evaluate(stack: str, config: Mapping[str, Any] | None = None, *, preview: bo
                 depends_on=depends_on,
             )
         )
-    root = pulumi_settings.get_root_resource()
-    exported = getattr(root, "outputs", {}) or {}
-    evaluation.outputs = {key: _resolve(value) for key, value in exported.items()}
+    if error is None:
+        root = pulumi_settings.get_root_resource()
+        exported = getattr(root, "outputs", {}) or {}
+        evaluation.outputs = {key: _resolve(value) for key, value in exported.items()}
+    return evaluation, error
+
+
+def evaluate(stack: str, config: Mapping[str, Any] | None = None, *, preview: bool = False) -> Evaluation:
+    """Like `try_evaluate`, but raises what the program raised."""
+    evaluation, error = try_evaluate(stack, config, preview=preview)
+    if error is not None:
+        raise error
     return evaluation

@@ -296,6 +296,16 @@ class StackConfig(_Model):
     network: NetworkConfig = Field(default_factory=lambda: NetworkConfig.model_validate({}))
     aws_region: AwsRegion = Field(description="aws:region, the provider default; must be the primary's region")
 
+    @field_validator("regions")
+    @classmethod
+    def _distinct_aws_regions(cls, value: dict[LogicalRegion, str]) -> dict[LogicalRegion, str]:
+        if not value:
+            raise ValueError("allowed: at least one logical region, e.g. {eu: eu-west-1}")
+        repeated = sorted({r for r in value.values() if list(value.values()).count(r) > 1})
+        if repeated:
+            raise ValueError(f"allowed: a different AWS region per logical region ({', '.join(repeated)} repeated)")
+        return value
+
     @field_validator("primary_region")
     @classmethod
     def _primary_in_regions(cls, value: LogicalRegion, info: ValidationInfo) -> LogicalRegion:
@@ -378,7 +388,7 @@ class StackConfigError(pulumi.RunError):
 def _issue_from_error(error: Any, project: str) -> ConfigIssue:
     loc = [str(part) for part in error["loc"] if part != "[key]"]
     top = loc[0] if loc else ""
-    key = "aws:region" if top == "aws_region" else f"{project}:{to_camel(top)}"
+    key = "aws:region" if top in ("aws_region", "awsRegion") else f"{project}:{to_camel(top)}"
     path = ".".join([key, *loc[1:]])
     message = str(error["msg"]).removeprefix("Value error, ")
     kind = error["type"]
@@ -394,7 +404,8 @@ def _issue_from_error(error: Any, project: str) -> ConfigIssue:
 
 
 def _describe(field: str) -> str:
-    info = StackConfig.model_fields.get(field)
+    by_alias = {to_camel(name): name for name in StackConfig.model_fields}
+    info = StackConfig.model_fields.get(by_alias.get(field, field))
     return info.description or "" if info else ""
 
 
