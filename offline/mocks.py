@@ -77,6 +77,10 @@ def _computed_outputs(args: pulumi.runtime.MockResourceArgs, region: str) -> dic
             "defaultSecurityGroupId": f"sg-default-{name}",
             "mainRouteTableId": f"rtb-{name}",
         },
+        "aws:ec2/instance:Instance": lambda: {
+            "privateIp": f"10.0.{abs(hash(name)) % 250}.{abs(hash(name[::-1])) % 250 + 4}",
+            "privateDns": f"ip-{name}.{region}.compute.internal",
+        },
         "aws:kms/key:Key": lambda: {"keyId": f"key-{name}"},
         "aws:route53/zone:Zone": lambda: {"zoneId": f"Z{abs(hash(name)) % 10**12:012d}"},
         "aws:secretsmanager/secret:Secret": lambda: {},
