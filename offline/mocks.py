@@ -85,7 +85,7 @@ def _computed_outputs(args: pulumi.runtime.MockResourceArgs, region: str) -> dic
         "aws:route53/zone:Zone": lambda: {"zoneId": f"Z{abs(hash(name)) % 10**12:012d}"},
         "aws:secretsmanager/secret:Secret": lambda: {},
         "random:index/randomPassword:RandomPassword": lambda: {
-            "result": "mock-" + "x" * (inputs.get("length", 32) - 5)
+            "result": "mock-" + "x" * (int(inputs.get("length", 32)) - 5)
         },
         "docker:index/image:Image": lambda: {
             "repoDigest": f"{inputs.get('imageName', name)}@sha256:{'ab' * 32}",
