@@ -5,21 +5,59 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.origin_secret import OriginSecret, OriginSecretArgs
+from stacks.config import LogicalRegion
 from stacks.foundation import Foundation
 
 
 @dataclass
 class EdgeTier:
-    """What the app tier reads: each region's load balancer and the origin secret."""
+    """What the app tier reads: each region's load balancer, the origin secret and CloudFront's origin name."""
 
-    load_balancers: dict[str, Any] = field(
-        default_factory=dict
-    )  # LogicalRegion -> components.load_balancer.LoadBalancer
-    origin_secret: Any = None  # components.origin_secret.OriginSecret
-    origin_host: str = ""  # origin.<domain>: what CloudFront connects to (latency-routed by the app tier)
+    load_balancers: dict[LogicalRegion, LoadBalancer]
+    origin_secret: OriginSecret
+    origin_host: str  # origin.<domain>: what CloudFront connects to (latency-routed by the app tier)
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
 def build_edge_tier(foundation: Foundation) -> EdgeTier:
-    # TODO(edge helper): build OriginSecret, LoadBalancer per app region and the Cdn.
-    return EdgeTier(origin_host=f"origin.{foundation.config.domain.name}")
+    config = foundation.config
+    production = config.is_production
+    origin_host = f"origin.{config.domain.name}"
+    origin_secret = OriginSecret(
+        "origin-verify",
+        OriginSecretArgs(
+            prefix=foundation.prefix,
+            aws_regions=[config.aws_region_of(r) for r in config.app_regions],
+            recovery_window_days=30 if production else 7,
+            tags=foundation.tags,
+        ),
+    )
+    load_balancers: dict[LogicalRegion, LoadBalancer] = {}
+    for region in config.app_regions:
+        network = foundation.networks[region]
+        load_balancers[region] = LoadBalancer(
+            f"alb-{region}",
+            LoadBalancerArgs(
+                logical_region=region,
+                aws_region=config.aws_region_of(region),
+                vpc_id=network.vpc.id,
+                public_subnet_ids=network.public_subnet_ids,
+                app_security_group=network.workload_security_groups["app"],
+                origin_host=origin_host,
+                hosted_zone_id=config.domain.hosted_zone_id,
+                origin_verify_value=origin_secret.value,
+                monitoring=foundation.monitoring,
+                deletion_protection=production,
+                access_log_expire_days=365 if production else 30,
+                destroy_logs_with_stack=not production,
+                tags=foundation.tags,
+            ),
+        )
+    return EdgeTier(
+        load_balancers=load_balancers,
+        origin_secret=origin_secret,
+        origin_host=origin_host,
+        outputs={"albDnsNames": {region: lb.alb.dns_name for region, lb in load_balancers.items()}},
+    )
