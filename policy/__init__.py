@@ -1,0 +1,1 @@
+"""The CrossGuard policy pack every stack is previewed with (`pulumi preview --policy-pack policy`)."""
