@@ -5,7 +5,7 @@ export UV_PYTHON_DOWNLOADS := never
 PY := uv run --frozen --no-sync python
 STACK ?= staging
 
-.PHONY: help bootstrap run stop test lint typecheck pytest lint-workflows plan diagram bench bench-smoke
+.PHONY: help bootstrap run stop test lint typecheck pytest lint-workflows plan diagram bench bench-smoke docs
 
 help:
 	@echo "make run    - start a local primary + eu/us/asia replicas and the app on http://127.0.0.1:8000"
@@ -39,3 +39,11 @@ test: lint lint-workflows typecheck pytest
 
 plan: bootstrap
 	$(PY) -m offline.plan $(STACK)
+
+diagram: bootstrap
+	$(PY) -m offline.diagram $(STACK)
+
+docs: bootstrap
+	$(PY) -m offline.config_reference --write
+	$(PY) -m offline.diagram staging
+	$(PY) -m offline.diagram production

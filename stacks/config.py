@@ -278,7 +278,9 @@ class NetworkConfig(_Model):
 class StackConfig(_Model):
     """Everything a stack can say. Field order matters: later fields validate against earlier ones."""
 
-    regions: dict[LogicalRegion, AwsRegion] = Field(description="logical region -> AWS region")
+    regions: dict[LogicalRegion, AwsRegion] = Field(
+        description="logical region (eu, us, asia) -> AWS commercial region, a different one each"
+    )
     primary_region: LogicalRegion = Field(description="logical region of the RDS primary (one of regions)")
     read_replica_regions: RegionList = Field(
         default_factory=list, description="one RDS read replica per listed logical region"
