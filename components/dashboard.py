@@ -107,8 +107,8 @@ def build_body(
             widgets.append(
                 _metric_widget(title, ref.aws_region, [["AWS/RDS", metric, "DBInstanceIdentifier", ident]], stat=stat)
             )
-    for ref, (alb, target_group) in zip(args.load_balancers, load_balancers, strict=True):
-        region, name = ref.aws_region, ref.logical_region
+    for lb, (alb, target_group) in zip(args.load_balancers, load_balancers, strict=True):
+        region, name = lb.aws_region, lb.logical_region
         widgets += [
             _metric_widget(
                 f"ALB latency {name} (s)",
@@ -146,11 +146,11 @@ def build_body(
                 [["AWS/CloudFront", "4xxErrorRate", *dims], ["AWS/CloudFront", "5xxErrorRate", *dims]],
             ),
         ]
-    for ref, instance_id in zip(args.timescale_nodes, timescale_nodes, strict=True):
+    for node, instance_id in zip(args.timescale_nodes, timescale_nodes, strict=True):
         widgets.append(
             _metric_widget(
-                f"TimescaleDB {ref.label}",
-                ref.aws_region,
+                f"TimescaleDB {node.label}",
+                node.aws_region,
                 [
                     ["AWS/EC2", "StatusCheckFailed", "InstanceId", instance_id, {"stat": "Maximum"}],
                     ["AWS/EC2", "CPUUtilization", "InstanceId", instance_id],
