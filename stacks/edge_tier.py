@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.cdn import Cdn, CdnArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.origin_secret import OriginSecret, OriginSecretArgs
 from stacks.config import LogicalRegion
@@ -18,6 +19,7 @@ class EdgeTier:
     load_balancers: dict[LogicalRegion, LoadBalancer]
     origin_secret: OriginSecret
     origin_host: str  # origin.<domain>: what CloudFront connects to (latency-routed by the app tier)
+    cdn: Cdn
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -55,9 +57,30 @@ def build_edge_tier(foundation: Foundation) -> EdgeTier:
                 tags=foundation.tags,
             ),
         )
+    cdn = Cdn(
+        "cdn",
+        CdnArgs(
+            domain_name=config.domain.name,
+            hosted_zone_id=config.domain.hosted_zone_id,
+            certificate_arn=config.domain.certificate_arn,
+            origin_host=origin_host,
+            origin_verify_value=origin_secret.value,
+            monitoring=foundation.monitoring,
+            price_class=config.cdn.price_class,
+            rate_limit_per_ip=config.cdn.rate_limit_per_ip,
+            log_expire_days=365 if production else 30,
+            destroy_logs_with_stack=not production,
+            tags=foundation.tags,
+        ),
+    )
     return EdgeTier(
         load_balancers=load_balancers,
         origin_secret=origin_secret,
         origin_host=origin_host,
-        outputs={"albDnsNames": {region: lb.alb.dns_name for region, lb in load_balancers.items()}},
+        cdn=cdn,
+        outputs={
+            "cdnDomainName": cdn.distribution.domain_name,
+            "cdnDistributionId": cdn.distribution.id,
+            "albDnsNames": {region: lb.alb.dns_name for region, lb in load_balancers.items()},
+        },
     )
