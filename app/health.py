@@ -16,7 +16,6 @@ from typing import Any, Final, Literal
 
 import asyncpg
 
-from app.lsn import parse_lsn
 from app.pools import Node, NodeName
 
 log = logging.getLogger(__name__)
@@ -108,18 +107,16 @@ class HealthMonitor:
                     self._probe_conns[name] = conn
                 started = time.monotonic()
                 if name == "primary":
-                    row = await conn.fetchrow("SELECT pg_current_wal_lsn()::text AS lsn, false AS standby")
+                    row = await conn.fetchrow("SELECT pg_current_wal_lsn() AS lsn, false AS standby")
                 else:
-                    row = await conn.fetchrow(
-                        "SELECT pg_last_wal_replay_lsn()::text AS lsn, pg_is_in_recovery() AS standby"
-                    )
+                    row = await conn.fetchrow("SELECT pg_last_wal_replay_lsn() AS lsn, pg_is_in_recovery() AS standby")
                 latency_ms = (time.monotonic() - started) * 1000
                 if not node.has_pool:
                     await node.open()
         except Exception as exc:
             await self.mark_down(name, exc)
             return
-        lsn = parse_lsn(row["lsn"] or "")
+        lsn: int | None = row["lsn"]  # asyncpg decodes pg_lsn as an int
         if name != "primary" and not row["standby"]:
             await self.mark_down(name, RuntimeError("replica is not in recovery (promoted?)"))
             return

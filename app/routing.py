@@ -17,7 +17,7 @@ import asyncpg
 
 from app.countries import REGIONS, Region
 from app.health import HealthMonitor
-from app.lsn import format_lsn, parse_lsn
+from app.lsn import format_lsn
 from app.pools import Node, NodeName, is_node_failure
 
 T = TypeVar("T")
@@ -56,15 +56,17 @@ class Router:
     async def read(self, home: Region, token: int | None, query: Query[T]) -> tuple[T, NodeName]:
         """Run query on the best candidate; skip replicas behind token; retry once on a dead node."""
         tried: set[NodeName] = set()
-        failed = 0
+        failed_mid_query = 0
         while True:
             remaining = [name for name in self.read_candidates(home) if name not in tried]
             if not remaining:
                 raise DatabaseUnavailable("no database node could serve this read")
             name = remaining[0]
             tried.add(name)
+            acquired = False
             try:
                 async with self.nodes[name].connection() as conn:
+                    acquired = True
                     if token is not None and name != "primary" and not await _replayed(conn, token):
                         continue
                     return await query(conn), name
@@ -72,13 +74,15 @@ class Router:
                 # e.g. "canceling statement due to conflict with recovery": the node is fine, try the next.
                 if name == "primary":
                     raise
-                failed += 1
+                failed_mid_query += 1
             except Exception as exc:
                 if not is_node_failure(exc):
                     raise
                 await self.monitor.mark_down(name, exc)
-                failed += 1
-            if failed > 1:
+                # A node that refused the connection ran nothing, so moving on costs nothing; a query
+                # that died mid-flight is retried once on the next candidate, then we give up.
+                failed_mid_query += acquired
+            if failed_mid_query > 1:
                 raise DatabaseUnavailable("database nodes failed during the read")
 
     async def write(self, query: Query[T]) -> tuple[T, str]:
@@ -90,15 +94,15 @@ class Router:
                     result = await query(conn)
                 # Read after commit: the insert position is at or past our commit record, so a
                 # replica that has replayed up to it has our write.
-                token: str = await conn.fetchval("SELECT pg_current_wal_insert_lsn()::text")
+                token: int = await conn.fetchval("SELECT pg_current_wal_insert_lsn()")
         except Exception as exc:
             if not is_node_failure(exc):
                 raise
             await self.monitor.mark_down("primary", exc)
             raise DatabaseUnavailable("the primary database is unavailable; retry later") from exc
-        return result, format_lsn(parse_lsn(token) or 0)
+        return result, format_lsn(token)
 
 
 async def _replayed(conn: Any, token: int) -> bool:
     """True when this replica has replayed WAL up to the token, checked on the connection we will use."""
-    return bool(await conn.fetchval("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", format_lsn(token)))
+    return bool(await conn.fetchval("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", token))

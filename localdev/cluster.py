@@ -89,7 +89,7 @@ class Cluster:
         return self.root / "logs" / f"{node}.log"
 
     def dsn(self, node: str, database: str = DATABASE) -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.ports[node]}/{database}"
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.ports[node]}/{database}?sslmode=disable"
 
     # ---- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -135,12 +135,11 @@ class Cluster:
         (self.root / STATE_FILE).write_text(json.dumps({"ports": self.ports}, indent=2))
 
     def is_running(self, node: str) -> bool:
-        result = subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "status", "-D", str(self.datadir(node))],
-            capture_output=True,
-            check=False,
-        )
-        return result.returncode == 0
+        try:
+            run_server(self.root, "pg_ctl", "status", "-D", str(self.datadir(node)))
+        except ClusterError:
+            return False
+        return True
 
     def start_node(self, node: str) -> None:
         """Start a node and wait until it accepts connections (a replica resumes streaming by itself)."""

@@ -1,0 +1,1 @@
+"""Tests of the region-aware app against a real local PostgreSQL cluster."""
