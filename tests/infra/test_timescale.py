@@ -1,0 +1,322 @@
+"""TimescaleDB cluster (issue 8, infrastructure): what a reviewer checks in a preview, for both stacks and one more
+config (x86, no standby). Expected values come from the stack's config, so a setting dropped from
+components/timescale.py (or its cloud-init template) fails here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import pytest
+import yaml
+
+from offline.harness import DeclaredResource, Evaluation, try_evaluate
+from stacks.config import StackConfig, StackConfigError, parse_stack_config
+from tests.infra.helpers import evaluate_cached, stack_config
+
+INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+VOLUME = "aws:ebs/volume:Volume"
+ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment"
+SUBNET = "aws:ec2/subnet:Subnet"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+ZONE = "aws:route53/zone:Zone"
+RECORD = "aws:route53/record:Record"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+PROFILE = "aws:iam/instanceProfile:InstanceProfile"
+KEY = "aws:kms/key:Key"
+BUCKET = "aws:s3/bucket:Bucket"
+COMPONENT = "global-api:analytics:Timescale"
+SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+UBUNTU_ARCH = {"arm64": "arm64", "x86_64": "amd64"}
+PORT = 5432
+
+CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "staging": ("staging", {}),
+    "production": ("production", {}),
+    # x86 AMI and no standby: the replica name must then point at the primary.
+    "staging-x86-no-standby": (
+        "staging",
+        {"timescale": {"instanceType": "m7i.large", "replicas": 0, "volumeGiB": 40, "volumeIops": 4000}},
+    ),
+}
+
+
+@dataclass
+class Cluster:
+    """One evaluation seen through the Timescale component: its resources, keyed the way a reviewer reads them."""
+
+    evaluation: Evaluation
+
+    @cached_property
+    def config(self) -> StackConfig:
+        return parse_stack_config(self.evaluation.config, "global-api")
+
+    @cached_property
+    def component(self) -> DeclaredResource:
+        (component,) = self.evaluation.of_type(COMPONENT)
+        return component
+
+    def mine(self, type_token: str) -> list[DeclaredResource]:
+        """Resources of `type_token` inside the component (any depth)."""
+        inside, frontier = set(), {self.component.urn}
+        while frontier:
+            inside |= frontier
+            frontier = {r.urn for r in self.evaluation.resources if r.parent_urn in frontier} - inside
+        return [r for r in self.evaluation.of_type(type_token) if r.urn in inside]
+
+    def one(self, type_token: str) -> DeclaredResource:
+        (resource,) = self.mine(type_token)
+        return resource
+
+    @cached_property
+    def instances(self) -> dict[str, DeclaredResource]:
+        return {r.name.removeprefix("timescale-"): r for r in self.mine(INSTANCE)}
+
+    @cached_property
+    def expected_nodes(self) -> set[str]:
+        return {"primary", *(f"standby-{i}" for i in range(1, self.config.timescale.replicas + 1))}
+
+    @property
+    def region(self) -> str:
+        return self.config.aws_region_of(self.config.primary_region)
+
+    def subnet_of(self, instance: DeclaredResource) -> DeclaredResource:
+        (subnet,) = [s for s in self.evaluation.of_type(SUBNET) if s.outputs["id"] == instance.inputs["subnetId"]]
+        return subnet
+
+    def by_id(self, type_token: str, physical_id: str) -> DeclaredResource:
+        (resource,) = [r for r in self.evaluation.of_type(type_token) if r.outputs.get("id") == physical_id]
+        return resource
+
+    @cached_property
+    def user_data(self) -> dict[str, Any]:
+        template = self.one(LAUNCH_TEMPLATE)
+        document: dict[str, Any] = yaml.safe_load(base64.b64decode(template.inputs["userData"]).decode())
+        return document
+
+    def written_file(self, path: str) -> str:
+        (content,) = [f["content"] for f in self.user_data["write_files"] if f["path"] == path]
+        return str(content)
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def cluster(request: pytest.FixtureRequest) -> Cluster:
+    stack, overrides = CASES[request.param]
+    return Cluster(evaluate_cached(stack, stack_config(stack, **overrides) if overrides else None))
+
+
+def test_primary_and_standbys_in_distinct_private_azs(cluster: Cluster) -> None:
+    assert set(cluster.instances) == cluster.expected_nodes
+    roles = [i.inputs["tags"]["TimescaleRole"] for i in cluster.instances.values()]
+    assert sorted(roles) == ["primary"] + ["standby"] * cluster.config.timescale.replicas
+    subnets = [cluster.subnet_of(i) for i in cluster.instances.values()]
+    assert len({s.inputs["availabilityZone"] for s in subnets}) == len(subnets)
+    assert all(s.inputs["tags"]["Tier"] == "private" for s in subnets)
+    assert all(
+        s.region == cluster.region and s.name.startswith(f"network-{cluster.config.primary_region}-") for s in subnets
+    )
+    assert all(i.region == cluster.region for i in cluster.instances.values())
+
+
+def test_no_public_ip_and_one_hardened_launch_template(cluster: Cluster) -> None:
+    template = cluster.one(LAUNCH_TEMPLATE)
+    for instance in cluster.instances.values():
+        assert instance.inputs["associatePublicIpAddress"] is False
+        assert "keyName" not in instance.inputs
+        assert instance.inputs["launchTemplate"]["id"] == template.outputs["id"]
+    assert "keyName" not in template.inputs
+    assert template.inputs["metadataOptions"]["httpTokens"] == "required"
+    assert template.inputs["metadataOptions"]["instanceMetadataTags"] == "enabled"  # the bootstrap reads its role
+    assert template.inputs["instanceType"] == cluster.config.timescale.instance_type
+    arch = UBUNTU_ARCH[cluster.config.timescale.architecture]
+    assert template.inputs["imageId"] == (
+        f"resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/{arch}/hvm/ebs-gp3/ami-id"
+    )
+    (root,) = template.inputs["blockDeviceMappings"]
+    assert root["ebs"]["encrypted"] == "true"
+    assert template.inputs.get("disableApiTermination", False) is cluster.config.is_production
+    assert template.region == cluster.region
+
+
+def test_data_volumes_encrypted_sized_from_config_and_protected_in_production(cluster: Cluster) -> None:
+    settings, key = cluster.config.timescale, cluster.one(KEY)
+    volumes = {v.name.removeprefix("timescale-").removesuffix("-data"): v for v in cluster.mine(VOLUME)}
+    assert set(volumes) == cluster.expected_nodes
+    attachments = cluster.mine(ATTACHMENT)
+    for node, volume in volumes.items():
+        instance = cluster.instances[node]
+        assert volume.inputs["type"] == "gp3"
+        assert volume.inputs["encrypted"] is True
+        assert volume.inputs["kmsKeyId"] == key.outputs["arn"]
+        assert volume.inputs["size"] == settings.volume_gib
+        assert volume.inputs["iops"] == settings.volume_iops
+        assert volume.inputs["throughput"] == settings.volume_throughput
+        assert volume.inputs["availabilityZone"] == cluster.subnet_of(instance).inputs["availabilityZone"]
+        assert volume.protect is cluster.config.is_production
+        assert volume.region == cluster.region
+        # A separate volume, not a launch-template block device: terminating the instance never deletes it.
+        (attachment,) = [a for a in attachments if a.inputs["volumeId"] == volume.outputs["id"]]
+        assert attachment.inputs["instanceId"] == instance.outputs["id"]
+    assert key.protect is cluster.config.is_production
+
+
+def test_node_role_is_ssm_core_plus_backup_prefix_only(cluster: Cluster) -> None:
+    template, profile = cluster.one(LAUNCH_TEMPLATE), cluster.one(PROFILE)
+    assert template.inputs["iamInstanceProfile"]["arn"] == profile.outputs["arn"]
+    assert [a.inputs["policyArn"] for a in cluster.mine(POLICY_ATTACHMENT)] == [SSM_CORE]
+    (inline,) = cluster.mine(ROLE_POLICY)
+    statements = json.loads(inline.inputs["policy"])["Statement"]
+    bucket_arn = cluster.one(BUCKET).outputs["arn"]
+    s3 = [s for s in statements if any(a.startswith("s3:") for a in _actions(s))]
+    object_statements = [s for s in s3 if "s3:ListBucket" not in _actions(s)]
+    assert object_statements
+    assert all(s["Resource"] == f"{bucket_arn}/timescale/*" for s in object_statements)
+    (listing,) = [s for s in s3 if "s3:ListBucket" in _actions(s)]
+    assert listing["Resource"] == bucket_arn
+    assert listing["Condition"]["StringLike"]["s3:prefix"] == ["timescale", "timescale/*"]
+    for statement in statements:  # a "*" resource only where the action has no resource type, and then narrowed
+        if statement["Resource"] == "*":
+            assert _actions(statement) == ["cloudwatch:PutMetricData"]
+            assert statement["Condition"] == {"StringEquals": {"cloudwatch:namespace": "CWAgent"}}
+
+
+def test_backup_bucket_private_encrypted_versioned_tls_only(cluster: Cluster) -> None:
+    bucket, key = cluster.one(BUCKET), cluster.one(KEY)
+    assert cluster.evaluation.outputs["timescaleBackupBucket"] == bucket.outputs["bucket"]
+    children = {r.type.split("/")[-1].split(":")[0]: r for r in cluster.evaluation.children_of(bucket)}
+    rule = children["bucketServerSideEncryptionConfiguration"].inputs["rules"][0]
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": key.outputs["arn"],
+    }
+    assert children["bucketVersioning"].inputs["versioningConfiguration"]["status"] == "Enabled"
+    block = children["bucketPublicAccessBlock"].inputs
+    assert all(
+        block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    assert [r["status"] for r in children["bucketLifecycleConfiguration"].inputs["rules"]] == ["Enabled"]
+    policy = json.loads(children["bucketPolicy"].inputs["policy"])
+    assert {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}.items() <= next(
+        s for s in policy["Statement"] if s["Effect"] == "Deny"
+    ).items()
+    assert bucket.protect is cluster.config.is_production
+    assert bucket.region == cluster.region
+
+
+def test_security_group_admits_app_and_pipeline_only_and_replication_between_nodes(cluster: Cluster) -> None:
+    group = cluster.one(SECURITY_GROUP)
+    for instance in cluster.instances.values():
+        assert instance.inputs["vpcSecurityGroupIds"] == [group.outputs["id"]]
+    network = cluster.config.primary_region
+    workloads = ["pipeline", *(["app"] if network in cluster.config.app_regions else [])]
+    expected_sources = {
+        cluster.evaluation.one(SECURITY_GROUP, f"network-{network}-{w}-sg").outputs["id"] for w in workloads
+    }
+    ingress = group.inputs["ingress"]
+    assert all((r["fromPort"], r["toPort"], r["protocol"]) == (PORT, PORT, "tcp") for r in ingress)
+    assert not any(r.get("cidrBlocks") or r.get("ipv6CidrBlocks") or r.get("prefixListIds") for r in ingress)
+    assert {sg for r in ingress for sg in r.get("securityGroups", [])} == expected_sources
+    assert [r for r in ingress if r.get("self")] != []  # replication: members of this group only
+    # Nothing leaves on 5432 except to the other nodes.
+    assert all(r.get("self") for r in group.inputs["egress"] if r["fromPort"] <= PORT <= r["toPort"])
+    assert group.region == cluster.region
+
+
+def test_private_dns_names_point_at_the_nodes(cluster: Cluster) -> None:
+    zone = cluster.one(ZONE)
+    vpc = cluster.evaluation.one("aws:ec2/vpc:Vpc", f"network-{cluster.config.primary_region}-vpc")
+    assert zone.inputs["vpcs"] == [{"vpcId": vpc.outputs["id"], "vpcRegion": cluster.region}]
+    records = {r.inputs["name"]: r for r in cluster.mine(RECORD)}
+    primary_host = cluster.evaluation.outputs["timescalePrimaryHost"]
+    replica_host = cluster.evaluation.outputs["timescaleReplicaHost"]
+    assert primary_host.startswith("timescale-primary.")
+    assert replica_host.startswith("timescale-replica.")
+    assert set(records) == {primary_host, replica_host}
+    assert all(r.inputs["zoneId"] == zone.outputs["zoneId"] and r.inputs["type"] == "A" for r in records.values())
+    ips = {node: i.outputs["privateIp"] for node, i in cluster.instances.items()}
+    assert records[primary_host].inputs["records"] == [ips["primary"]]
+    standbys = sorted(ip for node, ip in ips.items() if node != "primary") or [ips["primary"]]
+    assert sorted(records[replica_host].inputs["records"]) == standbys
+
+
+def test_alarms_per_node_status_cpu_disk_memory(cluster: Cluster) -> None:
+    topic = next(t for t in cluster.evaluation.of_type(TOPIC) if t.region == cluster.region)
+    alarms = cluster.mine(ALARM)
+    data_mount = json.loads(cluster.written_file("/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"))[
+        "metrics"
+    ]["metrics_collected"]["disk"]["resources"]
+    for instance in cluster.instances.values():
+        mine = {
+            (a.inputs["namespace"], a.inputs["metricName"]): a
+            for a in alarms
+            if a.inputs["dimensions"]["InstanceId"] == instance.outputs["id"]
+        }
+        assert set(mine) == {
+            ("AWS/EC2", "StatusCheckFailed"),
+            ("AWS/EC2", "CPUUtilization"),
+            ("CWAgent", "disk_used_percent"),
+            ("CWAgent", "mem_used_percent"),
+        }
+        # The disk alarm selects exactly the series the agent publishes for the data mount (no device, no host).
+        disk = mine["CWAgent", "disk_used_percent"].inputs["dimensions"]
+        assert [disk["path"]] == data_mount
+        assert set(disk) == {"InstanceId", "path", "fstype"}
+        assert set(mine["CWAgent", "mem_used_percent"].inputs["dimensions"]) == {"InstanceId"}
+        assert mine["AWS/EC2", "StatusCheckFailed"].inputs["treatMissingData"] == "breaching"
+        for alarm in mine.values():
+            assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
+            assert alarm.region == cluster.region
+
+
+def test_cloud_init_configures_roles_backups_tls_and_tuning(cluster: Cluster) -> None:
+    doc = cluster.user_data
+    assert doc["runcmd"] == [["/usr/local/sbin/timescale-bootstrap"]]
+    for entry in doc["write_files"]:
+        if entry["content"].startswith("#!/bin/bash"):
+            checked = subprocess.run(["bash", "-n"], input=entry["content"], text=True, capture_output=True)
+            assert checked.returncode == 0, f"{entry['path']}: {checked.stderr}"
+    env = dict(line.split("=", 1) for line in cluster.written_file("/etc/timescale/cluster.env").splitlines())
+    assert env["PRIMARY_HOST"] == cluster.evaluation.outputs["timescalePrimaryHost"]
+    assert env["ROLE_TAG"] == "TimescaleRole"
+    assert env["SECRET_ARN"] == cluster.one("aws:secretsmanager/secret:Secret").outputs["arn"]
+    backrest = cluster.written_file("/etc/pgbackrest/pgbackrest.conf").splitlines()
+    assert f"repo1-s3-bucket={cluster.evaluation.outputs['timescaleBackupBucket']}" in backrest
+    assert "repo1-path=/timescale" in backrest  # the prefix the node role is limited to
+    bootstrap = cluster.written_file("/usr/local/sbin/timescale-bootstrap")
+    for needle in (
+        "timescaledb-tune",
+        "ssl = on",
+        "hostssl replication",
+        "pg_basebackup",
+        "archive-push",
+        "stanza-create",
+    ):
+        assert needle in bootstrap
+    assert len(base64.b64decode(cluster.one(LAUNCH_TEMPLATE).inputs["userData"])) < 16384  # EC2's user-data limit
+
+
+def test_outputs_exported(cluster: Cluster) -> None:
+    outputs = cluster.evaluation.outputs
+    assert {"timescalePrimaryHost", "timescaleReplicaHost", "timescaleBackupBucket"} <= set(outputs)
+
+
+def test_more_standbys_than_azs_fails_before_the_cluster_exists() -> None:
+    evaluation, error = try_evaluate("staging", stack_config("staging", timescale={"replicas": 2}))
+    assert isinstance(error, StackConfigError)
+    assert "global-api:timescale.replicas" in str(error)
+    assert "azCount" in str(error)
+    assert not evaluation.of_type(COMPONENT)
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
