@@ -154,7 +154,8 @@ class FailoverResult:
             "promoted": None
             if promoted is None
             else {"identifier": promoted.identifier, "status": promoted.status, "endpoint": promoted.endpoint},
-            "followUp": self.plan.follow_up(None if promoted is None else promoted.endpoint),
+            # promotion keeps the instance's endpoint, so the dry run can already name it
+            "followUp": self.plan.follow_up((promoted or replica).endpoint),
         }
 
     def to_table(self) -> str:

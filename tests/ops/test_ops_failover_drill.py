@@ -88,7 +88,12 @@ def test_dry_run_json(staging: StagingStack, capsys: pytest.CaptureFixture[str])
         "source": staging.primary_arn,
     }
     assert len(document["steps"]) == 4
-    assert any("DATABASE_PRIMARY_REGION=us" in step for step in document["followUp"])
+    endpoint = boto3.client("rds", region_name=US_REGION).describe_db_instances(
+        DBInstanceIdentifier=staging.us_replica
+    )["DBInstances"][0]["Endpoint"]["Address"]
+    assert document["followUp"][0] == (
+        f"re-point DATABASE_URL in every app region at {endpoint} and set DATABASE_PRIMARY_REGION=us"
+    )
 
 
 def test_execute_promotes_waits_and_verifies(
