@@ -105,4 +105,6 @@ class Router:
 
 async def _replayed(conn: Any, token: int) -> bool:
     """True when this replica has replayed WAL up to the token, checked on the connection we will use."""
-    return bool(await conn.fetchval("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", token))
+    # Sent as text: asyncpg's binary pg_lsn codec is signed 64-bit, LSNs are unsigned.
+    lsn = format_lsn(token)
+    return bool(await conn.fetchval("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", lsn))

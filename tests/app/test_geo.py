@@ -1,0 +1,37 @@
+"""Header resolution never raises and only ever yields a configured region."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.datastructures import Headers
+
+from app.countries import REGIONS, Region
+from app.geo import GEO_HEADERS, country_region, resolve_region
+
+NAMES = st.sampled_from([*GEO_HEADERS, "x-origin-verify", "x-other"])
+VALUES = st.one_of(
+    st.binary(max_size=64),
+    st.sampled_from([b"DE", b"jp", b" us ", b"XX", b"T1", b"ZZ", b"\xc9S", b"D\x00", b"de,jp"]),
+)
+
+
+def _headers(pairs: list[tuple[str, bytes]]) -> Headers:
+    return Headers(raw=[(name.encode(), value) for name, value in pairs])
+
+
+@given(st.lists(st.tuples(NAMES, VALUES), max_size=6), st.sampled_from(REGIONS), st.none() | st.text(max_size=8))
+def test_resolution_is_total(pairs: list[tuple[str, bytes]], primary: Region, secret: str | None) -> None:
+    assert resolve_region(_headers(pairs), primary, secret) in REGIONS
+
+
+def test_valid_codes_any_case_and_padding() -> None:
+    assert country_region("de") == "eu"
+    assert country_region(" JP ") == "asia"
+    assert country_region("Us") == "us"
+
+
+def test_secret_must_match_exactly() -> None:
+    headers = [("cf-ipcountry", b"JP")]
+    assert resolve_region(_headers(headers), "eu", "s") == "eu"
+    assert resolve_region(_headers([*headers, ("x-origin-verify", b"s")]), "eu", "s") == "asia"
+    twice = [*headers, ("x-origin-verify", b"s"), ("x-origin-verify", b"s")]
+    assert resolve_region(_headers(twice), "eu", "s") == "eu"

@@ -1,0 +1,146 @@
+"""Bad environment values stop the start with the variable named; the secret ARN fills credentials."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from app.settings import ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+GOOD_URL = "postgresql://app@db.internal:5432/app"
+ENV_NAMES = (
+    "DATABASE_URL",
+    "DATABASE_PRIMARY_REGION",
+    "DATABASE_READ_REPLICA_EU",
+    "DATABASE_READ_REPLICA_US",
+    "DATABASE_READ_REPLICA_ASIA",
+    "DATABASE_POOL_MIN",
+    "DATABASE_POOL_MAX",
+    "DATABASE_ACQUIRE_TIMEOUT",
+    "DATABASE_IDLE_TIMEOUT",
+    "DATABASE_MAX_REPLICA_LAG_MS",
+    "DATABASE_SECRET_ARN",
+    "ORIGIN_VERIFY_SECRET",
+    "CORS_ALLOW_ORIGINS",
+    "HEALTH_PROBE_INTERVAL_MS",
+)
+
+BAD_VALUES = [
+    ("DATABASE_POOL_MIN", "abc"),
+    ("DATABASE_POOL_MAX", "0"),
+    ("DATABASE_URL", "mysql://db.internal/app"),
+    ("DATABASE_URL", "not a url"),
+    ("DATABASE_READ_REPLICA_US", "http://replica.internal/app"),
+    ("DATABASE_PRIMARY_REGION", "mars"),
+    ("DATABASE_ACQUIRE_TIMEOUT", "0"),
+    ("DATABASE_IDLE_TIMEOUT", "soon"),
+    ("DATABASE_MAX_REPLICA_LAG_MS", "-1"),
+    ("HEALTH_PROBE_INTERVAL_MS", "1.5x"),
+]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", GOOD_URL)
+    return monkeypatch
+
+
+def test_defaults_and_units(clean_env: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.database_primary_region == "eu"
+    assert settings.database_max_replica_lag_ms == 5000
+    assert settings.health_probe_interval_ms == 500
+    assert settings.replica_urls == {}
+
+
+def test_replicas_are_optional_and_ordered(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABASE_READ_REPLICA_ASIA", "postgres://r.asia/app")
+    clean_env.setenv("DATABASE_READ_REPLICA_EU", "postgresql://r.eu/app?sslmode=require")
+    clean_env.setenv("DATABASE_READ_REPLICA_US", "")  # empty means unset
+    assert list(load_settings().replica_urls) == ["eu", "asia"]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
+def test_bad_value_names_the_variable(clean_env: pytest.MonkeyPatch, name: str, value: str) -> None:
+    clean_env.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings()
+
+
+def test_missing_primary_url_is_named(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.delenv("DATABASE_URL")
+    with pytest.raises(ConfigError, match="DATABASE_URL: Field required"):
+        load_settings()
+
+
+def test_pool_min_above_max_names_both(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABASE_POOL_MIN", "8")
+    clean_env.setenv("DATABASE_POOL_MAX", "4")
+    with pytest.raises(ConfigError, match=r"DATABASE_POOL_MIN \(8\) must not exceed DATABASE_POOL_MAX \(4\)"):
+        load_settings()
+
+
+def test_cors_origins_are_split(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("CORS_ALLOW_ORIGINS", "https://a.example, https://b.example,")
+    assert load_settings().cors_origins == ["https://a.example", "https://b.example"]
+
+
+@mock_aws
+def test_secret_arn_puts_credentials_into_urls(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABASE_READ_REPLICA_US", "postgresql://replica.us:5432/app?sslmode=require")
+    client = boto3.client("secretsmanager", region_name="eu-west-1")
+    secret = json.dumps({"username": "master", "password": "p@ss:w/rd"})
+    arn = client.create_secret(Name="rds!db-1", SecretString=secret)["ARN"]
+    clean_env.setenv("DATABASE_SECRET_ARN", arn)
+    settings = load_settings()
+    assert settings.database_url == "postgresql://master:p%40ss%3Aw%2Frd@db.internal:5432/app"
+    assert settings.replica_urls["us"] == "postgresql://master:p%40ss%3Aw%2Frd@replica.us:5432/app?sslmode=require"
+
+
+@mock_aws
+def test_secret_arn_problems_are_named(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABASE_SECRET_ARN", "not-an-arn")
+    with pytest.raises(ConfigError, match="DATABASE_SECRET_ARN: not a Secrets Manager ARN"):
+        load_settings()
+    missing = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:nope-AbCdEf"
+    clean_env.setenv("DATABASE_SECRET_ARN", missing)
+    with pytest.raises(ConfigError, match="DATABASE_SECRET_ARN: cannot read the secret"):
+        load_settings()
+    client = boto3.client("secretsmanager", region_name="eu-west-1")
+    arn = client.create_secret(Name="plain", SecretString="not json")["ARN"]
+    clean_env.setenv("DATABASE_SECRET_ARN", arn)
+    with pytest.raises(ConfigError, match="DATABASE_SECRET_ARN: secret is not JSON"):
+        load_settings()
+
+
+def _start(module_args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    return subprocess.run(
+        [sys.executable, "-m", *module_args],
+        env={**base, **env},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "0"], ["app.migrate"]],
+    ids=["uvicorn", "migrate"],
+)
+def test_bad_environment_stops_the_process_without_traceback(argv: list[str]) -> None:
+    result = _start(argv, DATABASE_URL=GOOD_URL, DATABASE_POOL_MAX="lots")
+    assert result.returncode != 0
+    assert "DATABASE_POOL_MAX" in result.stderr
+    assert "Traceback" not in result.stderr
