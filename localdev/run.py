@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
-from localdev.cluster import PRIMARY, REPLICAS, Cluster, ClusterError, cleanup
+from localdev.cluster import PRIMARY, REPLICAS, STATE_FILE, Cluster, ClusterError, cleanup
 
 REPO: Final = Path(__file__).resolve().parent.parent
 LOCAL: Final = REPO / ".local"
@@ -108,18 +108,23 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
         print("localdev: stopped", flush=True)
 
 
-def _owner_alive(root: Path) -> bool:
-    """Test clusters live in .local/pytest-<pid>; leave those of a still-running pytest alone."""
-    prefix, _, pid = root.name.partition("-")
-    if prefix != "pytest" or not pid.isdigit():
+def _abandoned(root: Path) -> bool:
+    """A cluster directory nobody runs any more: the `make run` one, or `<name>-<pid>` (tests,
+    benchmarks) whose process has exited. Anything else under .local/ is not ours to touch."""
+    if not (root / STATE_FILE).exists():
+        return False
+    if root == RUN_DIR:
+        return True
+    _, _, pid = root.name.rpartition("-")
+    if not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
-        return False
-    except PermissionError:
         return True
-    return True
+    except PermissionError:
+        return False
+    return False
 
 
 def stop(quiet: bool = False) -> int:
@@ -134,7 +139,7 @@ def stop(quiet: bool = False) -> int:
         except ProcessLookupError:
             pass
     for root in sorted(LOCAL.glob("*")):
-        if not root.is_dir() or _owner_alive(root):
+        if not _abandoned(root):
             continue
         for datadir in cleanup(root):
             if not quiet:
