@@ -123,7 +123,7 @@ def app_regions(e: Evaluation) -> dict[str, str]:
 
 
 def origin_secret_value(e: Evaluation) -> str:
-    [password] = e.of_type(PASSWORD)
+    password = e.one(PASSWORD, "origin-verify-value")
     return str(password.outputs["result"])
 
 
@@ -318,9 +318,9 @@ def test_one_alb_per_app_region_in_its_region_internet_facing_in_public_subnets(
         assert alb["region"] == region
         assert alb["loadBalancerType"] == "application"
         assert alb["internal"] is False
-        public = [r.outputs["id"] for r in stack.of_type(SUBNET) if r.name.startswith(f"network-{logical}-public-")]
+        public = {r.outputs["id"] for r in stack.of_type(SUBNET) if r.name.startswith(f"network-{logical}-public-")}
         assert public
-        assert alb["subnets"] == public
+        assert set(alb["subnets"]) == public
         assert alb["dropInvalidHeaderFields"] is True
         assert alb["enableDeletionProtection"] is production
 
@@ -491,7 +491,7 @@ def test_alb_alarms_and_thresholds(stack: Evaluation) -> None:
 
 
 def test_origin_secret_random_header_safe_and_stored_per_app_region(stack: Evaluation) -> None:
-    [password] = stack.of_type(PASSWORD)
+    password = stack.one(PASSWORD, "origin-verify-value")
     assert password.inputs["length"] >= 32
     assert password.inputs["special"] is False
     secrets = {s.region: s for s in stack.of_type(SECRET) if s.name.startswith("origin-verify-")}
