@@ -212,10 +212,14 @@ class Cluster:
         return "".join(tails)
 
 
+def _server_command(program: str, *args: str) -> list[str]:
+    return [*_server_user_prefix(), str(PG_BIN / program), *args]
+
+
 def run_server(cwd: Path, program: str, *args: str) -> None:
     """Run a server-side binary as the server user in its own session (terminal Ctrl-C skips it)."""
     result = subprocess.run(
-        [*_server_user_prefix(), str(PG_BIN / program), *args],
+        _server_command(program, *args),
         capture_output=True,
         text=True,
         check=False,
@@ -227,11 +231,16 @@ def run_server(cwd: Path, program: str, *args: str) -> None:
 
 
 def cleanup(root: Path) -> list[Path]:
-    """Stop whatever runs from a cluster directory (even half-created), delete it, return what was stopped."""
-    stopped = []
-    for pidfile in sorted(root.glob("*/postmaster.pid")):
-        with contextlib.suppress(ClusterError):
-            run_server(root, "pg_ctl", "stop", "-w", "-m", "immediate", "-D", str(pidfile.parent))
-            stopped.append(pidfile.parent)
+    """Stop whatever runs from a cluster directory (even half-created), all nodes at once, delete it,
+    and return the data directories that were stopped."""
+    datadirs = sorted(pidfile.parent for pidfile in root.glob("*/postmaster.pid"))
+    stops = [
+        (datadir, subprocess.Popen(
+            _server_command("pg_ctl", "stop", "-w", "-m", "immediate", "-D", str(datadir)),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, cwd=root,
+        ))
+        for datadir in datadirs
+    ]  # fmt: skip
+    stopped = [datadir for datadir, proc in stops if proc.wait() == 0]
     shutil.rmtree(root, ignore_errors=True)
     return stopped
