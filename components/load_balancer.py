@@ -3,6 +3,10 @@
 Two locks: the security groups admit nothing but the AWS-managed CloudFront origin-facing prefix list, and the
 HTTPS listener forwards only requests carrying the secret `X-Origin-Verify` header (anything else gets 403), so
 a request from another CloudFront distribution (same prefix list) is still refused.
+
+Route 53 health checkers (managed prefix list com.amazonaws.<region>.route53-healthchecks, same VPC guide) are
+deliberately not admitted: the app tier's regional health checks are CloudWatch-metric checks on this ALB's
+target metrics, so the ALB never opens to anything but CloudFront (DESIGN.md, "The ALB stays closed").
 """
 
 from __future__ import annotations
