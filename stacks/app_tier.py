@@ -3,21 +3,134 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pulumi
+
+from components.image import AppImage, AppImageArgs
+from components.origin_routing import OriginRouting, OriginRoutingArgs, RegionalOrigin
+from components.service import Service, ServiceArgs
+from stacks.config import StackConfig
 from stacks.data_tier import DataTier
 from stacks.edge_tier import EdgeTier
 from stacks.foundation import Foundation
+
+ROOT = Path(__file__).resolve().parent.parent  # the build context: the Dockerfile installs from uv.lock
+DOCKERFILE = ROOT / "app" / "Dockerfile"
+# Per-task pool sizes and timeouts (DESIGN.md names). With maxCount tasks in every app region, the primary sees at
+# most maxCount x regions x DATABASE_POOL_MAX connections, well inside RDS's max_connections for the classes used.
+POOL_SETTINGS = {
+    "DATABASE_POOL_MIN": "2",
+    "DATABASE_POOL_MAX": "10",
+    "DATABASE_ACQUIRE_TIMEOUT": "2000",
+    "DATABASE_IDLE_TIMEOUT": "300000",
+}
 
 
 @dataclass
 class AppTier:
     """What the analytics tier reads: the image the pipeline task runs too."""
 
-    image_uris: dict[str, Any] = field(default_factory=dict)  # AWS region -> Output[str] image URI (by digest)
+    image_uris: dict[str, pulumi.Output[str]] = field(default_factory=dict)  # AWS region -> image URI by digest
+    services: dict[str, Service] = field(default_factory=dict)  # logical region -> Service
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
+def postgres_url(host: pulumi.Input[str], port: int, database: str) -> pulumi.Output[str]:
+    """A credential-free URL: the app adds the user and password it reads from DATABASE_SECRET_ARN."""
+    return pulumi.Output.concat("postgresql://", host, ":", str(port), "/", database, "?sslmode=require")
+
+
+def database_environment(config: StackConfig, data: DataTier) -> dict[str, pulumi.Input[str]]:
+    """The app contract's database variables (DESIGN.md), built from the data tier; no secret values in here."""
+    if data.primary_address is None or data.secret_arn is None:
+        raise ValueError("app tier: the data tier provided no primary address or secret ARN")
+    environment: dict[str, pulumi.Input[str]] = {
+        "DATABASE_URL": postgres_url(data.primary_address, data.port, data.database_name),
+        "DATABASE_PRIMARY_REGION": config.primary_region,
+        "DATABASE_SECRET_ARN": data.secret_arn,
+        "DATABASE_MAX_REPLICA_LAG_MS": str(round(config.database.max_replica_lag_seconds * 1000)),
+        **POOL_SETTINGS,
+    }
+    for region, address in data.replica_addresses.items():
+        environment[f"DATABASE_READ_REPLICA_{region.upper()}"] = postgres_url(address, data.port, data.database_name)
+    return environment
+
+
 def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier) -> AppTier:
-    # TODO(service helper): build the image, services and origin routing.
-    return AppTier()
+    config = foundation.config
+    production = config.is_production
+    # The analytics pipeline task runs the same image next to the primary, which need not be an app region.
+    image_regions = [config.aws_region_of(r) for r in dict.fromkeys([*config.app_regions, config.primary_region])]
+    image = AppImage(
+        "app-image",
+        AppImageArgs(
+            context=ROOT,
+            dockerfile=DOCKERFILE,
+            aws_regions=image_regions,
+            repository_name=f"{foundation.prefix}/app",
+            force_delete=not production,
+            tags=foundation.tags,
+        ),
+    )
+    environment = database_environment(config, data)
+    services: dict[str, Service] = {}
+    for region in config.app_regions:
+        aws_region = config.aws_region_of(region)
+        network, lb = foundation.networks[region], edge.load_balancers[region]
+        services[region] = Service(
+            f"app-{region}",
+            ServiceArgs(
+                logical_region=region,
+                aws_region=aws_region,
+                image_uri=image.image_uris[aws_region],
+                repository_arn=image.repositories[aws_region].arn,
+                subnet_ids=network.private_subnet_ids,
+                security_group_id=network.workload_security_groups["app"].id,
+                target_group_arn=lb.target_group.arn,
+                load_balancer_arn_suffix=lb.alb.arn_suffix,
+                target_group_arn_suffix=lb.target_group.arn_suffix,
+                cpu=config.service.cpu,
+                memory=config.service.memory,
+                desired_count=config.service.desired_count,
+                min_count=config.service.min_count,
+                max_count=config.service.max_count,
+                environment=environment,
+                secrets={"ORIGIN_VERIFY_SECRET": edge.origin_secret.secret_arns[aws_region]},
+                task_secret_arns=[data.secret_arn] if data.secret_arn is not None else [],
+                log_retention_days=365 if production else 30,
+                # The target group must be attached (listener rule) before a service can register into it.
+                depends_on=[lb],
+                protect=production,
+                tags=foundation.tags,
+            ),
+        )
+    OriginRouting(
+        "origin",
+        OriginRoutingArgs(
+            host=edge.origin_host,
+            zone_id=config.domain.hosted_zone_id,
+            origins=[
+                RegionalOrigin(
+                    logical_region=region,
+                    aws_region=lb.aws_region,
+                    alb_dns_name=lb.alb.dns_name,
+                    alb_zone_id=lb.alb.zone_id,
+                    alb_arn_suffix=lb.alb.arn_suffix,
+                    target_group_arn_suffix=lb.target_group.arn_suffix,
+                )
+                for region, lb in edge.load_balancers.items()
+            ],
+            monitoring=foundation.monitoring,
+            tags=foundation.tags,
+        ),
+    )
+    return AppTier(
+        image_uris=image.image_uris,
+        services=services,
+        outputs={
+            "appImageUris": image.image_uris,
+            "serviceNames": {region: service.service.name for region, service in services.items()},
+        },
+    )
