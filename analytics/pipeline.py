@@ -1,0 +1,259 @@
+"""`python -m analytics.pipeline`: copy new and changed rows from the main database (a replica) into analytics.
+
+Per stream, rows are read by `(updated_at, id)` keyset from the stored watermark, in batches. Each batch is
+COPYed into a temporary staging table and merged with idempotent upserts, and the watermark moves in that same
+transaction, so a crash at any point leaves either the whole batch applied with its watermark or neither: a
+re-run neither loses nor double-counts a row. Each run starts `overlap` seconds before the watermark, because
+`updated_at` is the writing transaction's start time: a long transaction (or one the replica has not replayed yet)
+can commit a row older than rows already copied; the overlap re-reads those, and the merge makes that harmless.
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import asyncpg
+
+from analytics import migrate
+from analytics.streams import STREAMS, Stream
+
+SOURCE_ENV: Final = "ANALYTICS_SOURCE_URL"
+TARGET_ENV: Final = migrate.TARGET_ENV
+BATCH_ENV: Final = "ANALYTICS_BATCH_SIZE"
+OVERLAP_ENV: Final = "ANALYTICS_OVERLAP_SECONDS"
+DEFAULT_BATCH: Final = 5000
+DEFAULT_OVERLAP_S: Final = 300.0
+RUN_LOCK: Final = 7_240_009  # advisory lock in the analytics database: one run at a time
+BEGINNING: Final = (datetime(1970, 1, 1, tzinfo=UTC), -(2**63))
+
+log = logging.getLogger("analytics.pipeline")
+Key = tuple[datetime, int]
+
+
+class PipelineError(RuntimeError):
+    """A run could not proceed; the message names the database or stream and what to do."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Reported after every committed batch (and logged), so long runs show where they are."""
+
+    stream: str
+    batch: int
+    rows: int  # rows applied by this run so far
+    backlog: int  # rows the run expected to read when the stream started
+    watermark: Key
+    elapsed_s: float
+
+    def line(self) -> str:
+        rate = self.rows / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        done = f"{self.rows}/{self.backlog}" if self.backlog else str(self.rows)
+        return (
+            f"{self.stream}: batch {self.batch}, {done} rows, {rate:,.0f} rows/s, "
+            f"watermark {self.watermark[0].isoformat()} #{self.watermark[1]}"
+        )
+
+
+@dataclass
+class RunReport:
+    rows: dict[str, int] = field(default_factory=dict)  # rows applied per stream (overlap re-reads included)
+    batches: dict[str, int] = field(default_factory=dict)
+
+
+def _log_progress(progress: Progress) -> None:
+    log.info("%s", progress.line())
+
+
+async def _connect(dsn: str, what: str, env: str) -> Any:
+    try:
+        return await asyncpg.connect(dsn, timeout=15)
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
+        raise PipelineError(f"cannot connect to the {what} ({env}): {exc}") from None
+
+
+async def _load_watermark(target: Any, stream: Stream) -> Key | None:
+    try:
+        row = await target.fetchrow(
+            "SELECT watermark_ts, watermark_id FROM analytics.pipeline_state WHERE stream = $1", stream.name
+        )
+    except asyncpg.UndefinedTableError:
+        raise PipelineError(
+            f"the analytics database has no analytics schema; run `python -m analytics.migrate` ({TARGET_ENV})"
+        ) from None
+    return None if row is None else (row["watermark_ts"], row["watermark_id"])
+
+
+async def _prepare_staging(target: Any, stream: Stream) -> None:
+    columns = ", ".join(f"{name} {kind}" for name, kind in stream.staging_columns)
+    await target.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stream.staging_table} ({columns}) ON COMMIT DELETE ROWS")
+
+
+async def _apply_batch(target: Any, stream: Stream, rows: Sequence[Any], watermark: Key) -> None:
+    """Stage, merge and advance the watermark atomically."""
+    async with target.transaction():
+        await target.copy_records_to_table(
+            stream.staging_table, records=rows, columns=stream.column_names, schema_name="pg_temp"
+        )
+        for statement in stream.merges:
+            await target.execute(statement)
+        await target.execute(
+            """
+            INSERT INTO analytics.pipeline_state (stream, watermark_ts, watermark_id, rows_total)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT (stream) DO UPDATE SET watermark_ts = EXCLUDED.watermark_ts,
+                watermark_id = EXCLUDED.watermark_id,
+                rows_total = analytics.pipeline_state.rows_total + EXCLUDED.rows_total, updated_at = now()
+            """,
+            stream.name,
+            *watermark,
+            len(rows),
+        )
+
+
+async def sync_stream(
+    source: Any,
+    target: Any,
+    stream: Stream,
+    *,
+    batch_size: int,
+    overlap: timedelta,
+    progress: Callable[[Progress], None],
+) -> tuple[int, int]:
+    """Copy one stream up to what the source shows now; returns (rows applied, batches)."""
+    stored = await _load_watermark(target, stream)
+    watermark = stored or BEGINNING
+    # Without an overlap, resume exactly after the watermark row (its id breaks the timestamp tie).
+    cursor = stored or BEGINNING
+    if stored is not None and overlap:
+        cursor = (stored[0] - overlap, BEGINNING[1])
+    backlog = await source.fetchval(
+        f"SELECT count(*) FROM {stream.source_table} WHERE (updated_at, id) > ($1, $2)", *cursor
+    )
+    await _prepare_staging(target, stream)
+    started = time.monotonic()
+    rows_done = batches = 0
+    while True:
+        rows = await source.fetch(stream.source_query, *cursor, batch_size)
+        if not rows:
+            break
+        cursor = (rows[-1]["updated_at"], rows[-1]["id"])
+        watermark = max(watermark, cursor)  # rows re-read inside the overlap never move it back
+        await _apply_batch(target, stream, rows, watermark)
+        rows_done += len(rows)
+        batches += 1
+        progress(Progress(stream.name, batches, rows_done, backlog, watermark, time.monotonic() - started))
+        if len(rows) < batch_size:
+            break
+    return rows_done, batches
+
+
+async def run(
+    source_dsn: str,
+    target_dsn: str,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    overlap: timedelta = timedelta(seconds=DEFAULT_OVERLAP_S),
+    progress: Callable[[Progress], None] = _log_progress,
+) -> RunReport:
+    """One pipeline run over every stream. Raises PipelineError for anything an operator must fix."""
+    source = await _connect(source_dsn, "source database", SOURCE_ENV)
+    try:
+        target = await _connect(target_dsn, "analytics database", TARGET_ENV)
+        try:
+            if not await target.fetchval("SELECT pg_try_advisory_lock($1)", RUN_LOCK):
+                raise PipelineError("another pipeline run holds the analytics database's run lock; not starting")
+            if not await source.fetchval("SELECT pg_is_in_recovery()"):
+                log.warning("the source is a primary, not a replica: point %s at a read replica", SOURCE_ENV)
+            report = RunReport()
+            for stream in STREAMS:
+                try:
+                    rows, batches = await sync_stream(
+                        source, target, stream, batch_size=batch_size, overlap=overlap, progress=progress
+                    )
+                except asyncpg.UndefinedTableError as exc:
+                    raise PipelineError(f"{stream.name}: the source database lacks a table ({exc})") from None
+                report.rows[stream.name], report.batches[stream.name] = rows, batches
+                log.info("%s: done, %d rows in %d batches", stream.name, rows, batches)
+            return report
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+
+
+def _env_number(name: str, default: float, minimum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise PipelineError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise PipelineError(f"{name}={raw!r} must be at least {minimum:g}")
+    return value
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m analytics.pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--source", default=os.environ.get(SOURCE_ENV), help=f"main-database replica ({SOURCE_ENV})")
+    parser.add_argument("--target", default=os.environ.get(TARGET_ENV), help=f"analytics database ({TARGET_ENV})")
+    parser.add_argument("--batch-size", type=int, default=None, help=f"rows per batch ({BATCH_ENV}, {DEFAULT_BATCH})")
+    parser.add_argument(
+        "--overlap-seconds", type=float, default=None, help=f"re-read window ({OVERLAP_ENV}, {DEFAULT_OVERLAP_S:g})"
+    )
+    parser.add_argument("--no-migrate", action="store_true", help="do not apply analytics migrations first")
+    args = parser.parse_args(argv)
+    for value, option, env in ((args.source, "--source", SOURCE_ENV), (args.target, "--target", TARGET_ENV)):
+        if not value:
+            parser.error(f"{option} is not set: pass it or set {env}")
+    try:
+        if args.batch_size is None:
+            args.batch_size = int(_env_number(BATCH_ENV, DEFAULT_BATCH, 1))
+        if args.overlap_seconds is None:
+            args.overlap_seconds = _env_number(OVERLAP_ENV, DEFAULT_OVERLAP_S, 0)
+    except PipelineError as exc:
+        parser.error(str(exc))
+    if args.batch_size < 1 or args.overlap_seconds < 0:
+        parser.error("--batch-size must be at least 1 and --overlap-seconds at least 0")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    args = _parse(argv)
+    try:
+        if not args.no_migrate and migrate.main(["--dsn", args.target]) != 0:
+            return 1
+        report = asyncio.run(
+            run(
+                args.source,
+                args.target,
+                batch_size=args.batch_size,
+                overlap=timedelta(seconds=args.overlap_seconds),
+            )
+        )
+    except PipelineError as exc:
+        print(f"analytics.pipeline: {exc}", file=sys.stderr)
+        return 1
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        print(
+            f"analytics.pipeline: run stopped by a database error ({type(exc).__name__}: {exc}); "
+            "committed batches are kept and the next run resumes from their watermark",
+            file=sys.stderr,
+        )
+        return 1
+    total = sum(report.rows.values())
+    print(f"analytics.pipeline: done, {total} rows ({', '.join(f'{k} {v}' for k, v in report.rows.items())})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
