@@ -66,3 +66,13 @@ async def test_origin_verify_gates_geo_headers(migrated: Cluster) -> None:
         assert await region({}) == PRIMARY_REGION
         assert await region({"X-Origin-Verify": "wrong"}) == PRIMARY_REGION
         assert await region({"X-Origin-Verify": "s3cret-value"}) == "asia"
+
+
+async def test_tls_is_used_when_the_url_asks_for_it(migrated: Cluster) -> None:
+    # The local servers have no TLS, so a replica URL demanding it must make that replica unusable.
+    tls_eu = migrated.dsn("eu").replace("sslmode=disable", "sslmode=require")
+    async with running_app(cluster_settings(migrated, database_read_replica_eu=tls_eu)) as (app, client):
+        assert app.state.monitor.status("eu") == "down"
+        response = await client.get("/api/companies", headers={"CloudFront-Viewer-Country": "DE"})
+        assert response.status_code == 200
+        assert response.headers["X-DB-Node"] == "us"
