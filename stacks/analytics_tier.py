@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.timescale import Timescale, TimescaleArgs
-from stacks.app_tier import AppTier
+import pulumi
+
+from components.timescale import PipelineArgs, Timescale, TimescaleArgs
+from stacks.app_tier import AppTier, postgres_url
 from stacks.config import ConfigIssue, StackConfigError
 from stacks.data_tier import DataTier
 from stacks.foundation import Foundation
@@ -34,6 +36,7 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
                 )
             ]
         )
+    pipeline = _pipeline(foundation, data, app)
     clients = {
         workload: group.id
         for workload, group in network.workload_security_groups.items()
@@ -58,6 +61,7 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
             volume_throughput=settings.volume_throughput,
             postgres_major=config.database.engine_major,
             protect=config.is_production,
+            pipeline=pipeline,
             tags=foundation.tags,
         ),
     )
@@ -68,4 +72,32 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
             "timescaleReplicaHost": timescale.args.replica_host,
             "timescaleBackupBucket": timescale.backup_bucket,
         },
+    )
+
+
+def _pipeline(foundation: Foundation, data: DataTier, app: AppTier) -> PipelineArgs | None:
+    """The scheduled extractor, reading from the main database's replica nearest the primary.
+
+    Skipped (None) while the app tier publishes no image for the primary's AWS region or the data tier has no
+    database: the task runs the app image and copies from that database, so without them it has nothing to run.
+    """
+    config = foundation.config
+    primary = config.primary_region
+    image = app.image_uris.get(config.aws_region_of(primary))
+    if image is None or data.primary_address is None or data.secret_arn is None:
+        return None
+    replicas: list[pulumi.Output[str]] = [
+        data.replica_addresses[region]
+        for region in (primary, *config.read_replica_regions)
+        if region in data.replica_addresses
+    ]
+    source = replicas[0] if replicas else data.primary_address  # the pipeline warns when it reads a primary
+    network = foundation.networks[primary]
+    return PipelineArgs(
+        image_uri=image,
+        subnet_ids=network.private_subnet_ids,
+        security_group_id=network.workload_security_groups["pipeline"].id,
+        source_url=postgres_url(source, data.port, data.database_name),
+        source_secret_arn=data.secret_arn,
+        log_retention_days=365 if config.is_production else 30,
     )
