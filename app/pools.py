@@ -15,9 +15,9 @@ NodeName = Literal["primary", "eu", "us", "asia"]
 STATEMENT_TIMEOUT_S: Final = 10.0
 
 # Errors that mean "this node is gone or going", as opposed to a problem with the query itself.
+# (TimeoutError is an OSError too; callers handle it first, since a busy pool is not a dead node.)
 _NODE_FAILURES: Final = (
     OSError,
-    TimeoutError,
     asyncpg.InterfaceError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.AdminShutdownError,

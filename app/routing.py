@@ -70,6 +70,9 @@ class Router:
                     if token is not None and name != "primary" and not await _replayed(conn, token):
                         continue
                     return await query(conn), name
+            except TimeoutError:
+                # Pool exhausted or node slow: not proof it is down (the monitor's probe decides that).
+                failed_mid_query += acquired
             except asyncpg.TransactionRollbackError:
                 # e.g. "canceling statement due to conflict with recovery": the node is fine, try the next.
                 if name == "primary":
@@ -95,6 +98,8 @@ class Router:
                 # Read after commit: the insert position is at or past our commit record, so a
                 # replica that has replayed up to it has our write.
                 token: int = await conn.fetchval("SELECT pg_current_wal_insert_lsn()")
+        except TimeoutError as exc:
+            raise DatabaseUnavailable("the primary database did not answer in time; retry later") from exc
         except Exception as exc:
             if not is_node_failure(exc):
                 raise
