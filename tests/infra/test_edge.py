@@ -64,6 +64,8 @@ CACHING_TABLE: list[tuple[str, int | None]] = [
 ]
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 ORIGIN_HEADER = "X-Origin-Verify"
+EDGE_COMPONENTS = {"global-api:edge:LoadBalancer", "global-api:edge:OriginSecret", "global-api:edge:Cdn"}
+GLOBAL_TYPES = ("aws:cloudfront/", "aws:route53/", "random:")  # the only edge resources without a region
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how the engine marks a secret value
 
 
@@ -485,6 +487,31 @@ def test_alb_alarms_and_thresholds(stack: Evaluation) -> None:
         for alarm in region_alarms:
             assert alarm.region == region
             assert_notifies_own_region(stack, alarm)
+
+
+def edge_resources(e: Evaluation) -> list[DeclaredResource]:
+    """Every custom resource under the edge components (ALBs, origin secret, CDN), however deep."""
+    roots = {r.urn for r in e.resources if r.type in EDGE_COMPONENTS}
+    assert roots
+    found: list[DeclaredResource] = []
+    for resource in e.resources:
+        ancestor = resource.parent_urn
+        while ancestor and ancestor not in roots:
+            parent = e.by_urn(ancestor)
+            ancestor = parent.parent_urn if parent else ""
+        if ancestor and resource.custom:
+            found.append(resource)
+    return found
+
+
+def test_every_regional_edge_resource_names_its_region(stack: Evaluation) -> None:
+    expected, resources = {*app_regions(stack).values(), "us-east-1"}, edge_resources(stack)
+    assert {ALB, WEB_ACL, DISTRIBUTION, SECRET} <= {r.type for r in resources}
+    for resource in resources:
+        if resource.type.startswith(GLOBAL_TYPES):
+            assert resource.region is None, resource.name
+        else:
+            assert resource.region in expected, resource.name
 
 
 # ---------------------------------------------------------------- origin secret and outputs
