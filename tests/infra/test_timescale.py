@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from offline.harness import DeclaredResource, Evaluation, try_evaluate
+from offline.mocks import ACCOUNT_ID
 from stacks.config import StackConfig, StackConfigError, parse_stack_config
 from tests.infra.helpers import evaluate_cached, stack_config
 
@@ -35,6 +36,8 @@ PROFILE = "aws:iam/instanceProfile:InstanceProfile"
 KEY = "aws:kms/key:Key"
 BUCKET = "aws:s3/bucket:Bucket"
 COMPONENT = "global-api:analytics:Timescale"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 UBUNTU_ARCH = {"arm64": "arm64", "x86_64": "amd64"}
 PORT = 5432
@@ -148,7 +151,7 @@ def test_no_public_ip_and_one_hardened_launch_template(cluster: Cluster) -> None
 
 
 def test_data_volumes_encrypted_sized_from_config_and_protected_in_production(cluster: Cluster) -> None:
-    settings, key = cluster.config.timescale, cluster.one(KEY)
+    settings, key = cluster.config.timescale, cluster.evaluation.one(KEY, "timescale-key")
     volumes = {v.name.removeprefix("timescale-").removesuffix("-data"): v for v in cluster.mine(VOLUME)}
     assert set(volumes) == cluster.expected_nodes
     attachments = cluster.mine(ATTACHMENT)
@@ -173,7 +176,7 @@ def test_node_role_is_ssm_core_plus_backup_prefix_only(cluster: Cluster) -> None
     template, profile = cluster.one(LAUNCH_TEMPLATE), cluster.one(PROFILE)
     assert template.inputs["iamInstanceProfile"]["arn"] == profile.outputs["arn"]
     assert [a.inputs["policyArn"] for a in cluster.mine(POLICY_ATTACHMENT)] == [SSM_CORE]
-    (inline,) = cluster.mine(ROLE_POLICY)
+    inline = cluster.evaluation.one(ROLE_POLICY, "timescale-node-policy")
     statements = json.loads(inline.inputs["policy"])["Statement"]
     bucket_arn = cluster.one(BUCKET).outputs["arn"]
     s3 = [s for s in statements if any(a.startswith("s3:") for a in _actions(s))]
@@ -190,7 +193,7 @@ def test_node_role_is_ssm_core_plus_backup_prefix_only(cluster: Cluster) -> None
 
 
 def test_backup_bucket_private_encrypted_versioned_tls_only(cluster: Cluster) -> None:
-    bucket, key = cluster.one(BUCKET), cluster.one(KEY)
+    bucket, key = cluster.one(BUCKET), cluster.evaluation.one(KEY, "timescale-key")
     assert cluster.evaluation.outputs["timescaleBackupBucket"] == bucket.outputs["bucket"]
     children = {r.type.split("/")[-1].split(":")[0]: r for r in cluster.evaluation.children_of(bucket)}
     rule = children["bucketServerSideEncryptionConfiguration"].inputs["rules"][0]
@@ -307,6 +310,45 @@ def test_cloud_init_configures_roles_backups_tls_and_tuning(cluster: Cluster) ->
 def test_outputs_exported(cluster: Cluster) -> None:
     outputs = cluster.evaluation.outputs
     assert {"timescalePrimaryHost", "timescaleReplicaHost", "timescaleBackupBucket"} <= set(outputs)
+
+
+def test_pipeline_runs_the_app_image_on_a_schedule_like_the_app(cluster: Cluster) -> None:
+    images = cluster.evaluation.outputs.get("appImageUris", {})
+    if cluster.region not in images:  # only until the app tier publishes an image for the primary's region
+        pytest.skip("the app tier publishes no image for the primary region: the schedule is skipped by design")
+    schedule = cluster.one(SCHEDULE)
+    (task,) = cluster.mine(TASK_DEFINITION)
+    (container,) = json.loads(task.inputs["containerDefinitions"])
+    assert container["image"] == images[cluster.region]
+    assert container["command"] == ["python", "-m", "analytics.pipeline"]
+    assert container["readonlyRootFilesystem"] is True
+    assert container["user"].split(":")[0] not in ("0", "root")
+    assert container["linuxParameters"]["capabilities"]["drop"] == ["ALL"]
+    # Credentials arrive only as ECS-injected secrets, never in the plain environment.
+    secret = cluster.one("aws:secretsmanager/secret:Secret").outputs["arn"]
+    injected = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    assert injected["ANALYTICS_DATABASE_URL"] == f"{secret}:url::"
+    assert {"PGUSER", "PGPASSWORD"} <= set(injected)
+    assert [e["name"] for e in container["environment"]] == ["ANALYTICS_SOURCE_URL"]
+    assert "@" not in container["environment"][0]["value"]
+    ecs = schedule.inputs["target"]["ecsParameters"]
+    assert ecs["taskDefinitionArn"] == task.outputs["arn"]
+    assert schedule.inputs["target"]["arn"] == cluster.one("aws:ecs/cluster:Cluster").outputs["arn"]
+    pipeline_sg = cluster.evaluation.one(SECURITY_GROUP, f"network-{cluster.config.primary_region}-pipeline-sg")
+    assert ecs["networkConfiguration"]["securityGroups"] == [pipeline_sg.outputs["id"]]
+    assert ecs["networkConfiguration"]["assignPublicIp"] is False
+    private = {s.outputs["id"] for s in cluster.evaluation.of_type(SUBNET) if s.inputs["tags"]["Tier"] == "private"}
+    assert set(ecs["networkConfiguration"]["subnets"]) <= private
+    assert schedule.region == task.region == cluster.region
+    # The scheduler may start only this task family on this cluster, and pass only its two roles to ECS.
+    policies = {p.name: json.loads(p.inputs["policy"])["Statement"] for p in cluster.mine(ROLE_POLICY)}
+    run, pass_role = policies["timescale-pipeline-scheduler-policy"]
+    assert run["Action"] == ["ecs:RunTask"]
+    family = task.inputs["family"]
+    assert run["Resource"] == [f"arn:aws:ecs:{cluster.region}:{ACCOUNT_ID}:task-definition/{family}:*"]
+    assert run["Condition"] == {"ArnEquals": {"ecs:cluster": schedule.inputs["target"]["arn"]}}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert "timescale-pipeline-task-policy" not in policies  # the running extractor needs no AWS permission
 
 
 def test_more_standbys_than_azs_fails_before_the_cluster_exists() -> None:
