@@ -35,4 +35,5 @@ def test_diagram_renders_each_region(each_stack: Evaluation) -> None:
         assert f'label="{region} (' in dot
     svg = render_svg(dot)
     assert svg.lstrip().startswith("<?xml")
-    assert "network-eu" in svg
+    assert svg.count('class="node"') == dot.count("[label=") > len(("eu", "us", "asia"))
+    assert "network&#45;eu" in svg  # graphviz escapes the hyphen
