@@ -6,8 +6,10 @@ import sys
 from pathlib import Path
 from typing import Final
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from analytics.timescale import TimescaleSetupError
 
@@ -27,6 +29,10 @@ def upgrade(dsn: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(dsn), revision)
 
 
+def downgrade(dsn: str, revision: str) -> None:
+    command.downgrade(alembic_config(dsn), revision)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analytics.migrate", description=__doc__)
     parser.add_argument("--dsn", default=os.environ.get(TARGET_ENV), help=f"analytics database (env {TARGET_ENV})")
@@ -35,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"the analytics database is not set: pass --dsn or set {TARGET_ENV}")
     try:
         upgrade(args.dsn)
-    except (OSError, TimescaleSetupError) as exc:
-        print(f"analytics.migrate: {exc}", file=sys.stderr)
+    except (OSError, ValueError, TimescaleSetupError, SQLAlchemyError, asyncpg.PostgresError) as exc:
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc  # the driver's words, without SQLAlchemy's wrapper
+        print(f"analytics.migrate: cannot migrate the analytics database ({TARGET_ENV}): {cause}", file=sys.stderr)
         return 1
     print("analytics.migrate: analytics database is at the latest revision")
     return 0

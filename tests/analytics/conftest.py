@@ -33,6 +33,19 @@ def templates(pg_cluster: Cluster) -> Cluster:
     return pg_cluster
 
 
+def drop_database(cluster: Cluster, name: str) -> None:
+    cluster.sql(PRIMARY, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", database="postgres")
+
+
+@pytest.fixture
+def empty_dsn(pg_cluster: Cluster) -> Iterator[str]:
+    """A brand-new empty database on the primary (for migrations from nothing)."""
+    name = f"analytics_empty_{next(_names)}"
+    create_database(pg_cluster, name)
+    yield pg_cluster.dsn(PRIMARY, name)
+    drop_database(pg_cluster, name)
+
+
 @pytest.fixture
 def dbs(templates: Cluster) -> Iterator[Databases]:
     n = next(_names)
@@ -41,4 +54,4 @@ def dbs(templates: Cluster) -> Iterator[Databases]:
     create_database(templates, pair.target, TARGET_TEMPLATE)
     yield pair
     for name in (pair.source, pair.target):
-        templates.sql(PRIMARY, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", database="postgres")
+        drop_database(templates, name)

@@ -152,7 +152,7 @@ async def test_killed_mid_batch_then_rerun_gives_exact_totals(dbs: Databases) ->
             victim["id"],
             victim["issued_at"],
         )
-        process = _pipeline_process(dbs, "--batch-size", str(batch), "--overlap-seconds", "0")
+        process = _pipeline_process(dbs, "--batch-size", str(batch), "--overlap-seconds", "0", "--no-migrate")
 
         async def pipeline_blocked() -> bool:
             waiting = await source.fetchval(
