@@ -132,12 +132,12 @@ def stop(quiet: bool = False) -> int:
     app_file = RUN_DIR / APP_PID_FILE
     if app_file.exists():
         pid = int(json.loads(app_file.read_text())["pid"])
-        try:
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        # Only signal the pid if it still is our uvicorn (pids get reused after a crash or reboot).
+        if cmdline.exists() and b"app.main:app" in cmdline.read_bytes():
             os.kill(pid, signal.SIGTERM)
             if not quiet:
                 print(f"localdev: stopped app process {pid}")
-        except ProcessLookupError:
-            pass
     for root in sorted(LOCAL.glob("*")):
         if not _abandoned(root):
             continue
