@@ -1,5 +1,6 @@
 """`python -m localdev run|stop`: the local cluster, migrations and the app, stopped cleanly on Ctrl-C."""
 
+import contextlib
 import json
 import os
 import signal
@@ -134,10 +135,11 @@ def stop(quiet: bool = False) -> int:
         pid = int(json.loads(app_file.read_text())["pid"])
         cmdline = Path(f"/proc/{pid}/cmdline")
         # Only signal the pid if it still is our uvicorn (pids get reused after a crash or reboot).
-        if cmdline.exists() and b"app.main:app" in cmdline.read_bytes():
-            os.kill(pid, signal.SIGTERM)
-            if not quiet:
-                print(f"localdev: stopped app process {pid}")
+        with contextlib.suppress(OSError):  # already gone
+            if b"app.main:app" in cmdline.read_bytes():
+                os.kill(pid, signal.SIGTERM)
+                if not quiet:
+                    print(f"localdev: stopped app process {pid}")
     for root in sorted(LOCAL.glob("*")):
         if not _abandoned(root):
             continue
