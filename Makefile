@@ -47,3 +47,9 @@ docs: bootstrap
 	$(PY) -m offline.config_reference --write
 	$(PY) -m offline.diagram staging
 	$(PY) -m offline.diagram production
+
+bench: bootstrap
+	$(PY) -m bench
+
+bench-smoke: bootstrap
+	$(PY) -m bench --smoke

@@ -9,6 +9,8 @@ need_apt=()
 command -v dot >/dev/null || need_apt+=(graphviz)
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
+[[ -x /usr/sbin/pgpool ]] || need_apt+=(pgpool2)
+command -v wrk >/dev/null || need_apt+=(wrk)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "missing Debian packages: ${need_apt[*]} (run as root or: sudo apt-get install ${need_apt[*]})" >&2

@@ -1,0 +1,50 @@
+-- wrk script: GET /api/companies/{id} with a CloudFront-Viewer-Country header rotating over regions.
+-- Configured by environment (read at load time, so the main state and every thread agree):
+--   BENCH_IDS          ids are drawn uniformly from 1..BENCH_IDS
+--   BENCH_COUNTRIES    comma-separated country codes, used in turn
+--   BENCH_THINK_MAX_MS when > 0, each connection is a user that waits uniform 0..max ms before every request
+-- Prints one line "BENCH_JSON {...}" with the summary, error counts and latency percentiles (microseconds).
+
+local ids = tonumber(os.getenv("BENCH_IDS") or "1000")
+local think_max = tonumber(os.getenv("BENCH_THINK_MAX_MS") or "0")
+local countries = {}
+for code in string.gmatch(os.getenv("BENCH_COUNTRIES") or "DE,US,JP", "[^,]+") do
+  countries[#countries + 1] = code
+end
+
+local threads = {}
+local next_seed = 1
+
+function setup(thread)
+  thread:set("seed", next_seed)
+  next_seed = next_seed + 1
+  threads[#threads + 1] = thread
+end
+
+local counter = 0
+
+function init(args)
+  math.randomseed(os.time() * 1000 + (seed or 0))
+  counter = math.random(0, #countries - 1)
+end
+
+function request()
+  counter = counter + 1
+  local headers = { ["CloudFront-Viewer-Country"] = countries[counter % #countries + 1] }
+  return wrk.format("GET", "/api/companies/" .. math.random(1, ids), headers)
+end
+
+if think_max > 0 then
+  function delay()
+    return math.random(0, think_max)
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "errors": {"connect": %d, "read": %d, "write": %d, '
+      .. '"status": %d, "timeout": %d}, "latency_us": {"p50": %d, "p95": %d, "p99": %d, "max": %d, "mean": %.1f}}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, latency.mean))
+end

@@ -1,0 +1,77 @@
+"""How long and how hard each benchmark runs: `full` for `make bench`, `smoke` for the test suite (seconds)."""
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Every knob in one place, so the smoke run is the full run made short, not a different code path."""
+
+    name: str
+    workers: int  # uvicorn workers per app variant (2 cores: one per core)
+    pool_size: int  # DATABASE_POOL_MIN = DATABASE_POOL_MAX per node, so pools start warm
+    companies: int  # rows seeded; reads pick ids uniformly from them
+    # 1. routing overhead: closed-loop wrk, variants alternated over rounds
+    overhead_connections: int
+    overhead_warmup_s: int  # wrk takes whole seconds
+    overhead_round_s: int  # wrk takes whole seconds
+    overhead_rounds: int
+    # 2. failover: steady open-loop load from one region, home replica stopped then restarted
+    failover_rate: int  # requests/s
+    failover_settle_s: float
+    failover_down_s: float
+    failover_return_bound_s: float
+    # 3. many users with think time (uniform 0..2*mean), plus a light-load baseline of the same shape
+    users: int
+    baseline_users: int
+    think_mean_ms: int
+    users_duration_s: int  # wrk takes whole seconds
+    baseline_duration_s: int  # wrk takes whole seconds
+    # 4. infra evaluation: fresh interpreters, the last one reported (the first may fill the bytecode cache)
+    infra_passes: int
+
+
+FULL: Final = Profile(
+    name="full",
+    workers=2,
+    pool_size=10,
+    companies=10_000,
+    overhead_connections=16,
+    overhead_warmup_s=3,
+    overhead_round_s=6,
+    overhead_rounds=5,
+    failover_rate=200,
+    failover_settle_s=3,
+    failover_down_s=3,
+    failover_return_bound_s=20,
+    users=10_000,
+    baseline_users=500,
+    think_mean_ms=5000,
+    users_duration_s=40,
+    baseline_duration_s=20,
+    infra_passes=2,
+)
+
+SMOKE: Final = Profile(
+    name="smoke",
+    workers=2,
+    pool_size=4,
+    companies=200,
+    overhead_connections=8,
+    overhead_warmup_s=1,
+    overhead_round_s=1,
+    overhead_rounds=1,
+    failover_rate=100,
+    failover_settle_s=1,
+    failover_down_s=1,
+    failover_return_bound_s=10,
+    users=100,
+    baseline_users=10,
+    think_mean_ms=1000,
+    users_duration_s=2,
+    baseline_duration_s=1,
+    infra_passes=1,
+)
+
+PROFILES: Final = {p.name: p for p in (FULL, SMOKE)}

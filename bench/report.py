@@ -1,0 +1,69 @@
+"""The run's outputs: raw numbers as JSON under bench/results/ and a small table of ratios on stdout."""
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+def write_json(results: dict[str, Any], directory: Path, started: datetime) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{started.strftime('%Y%m%dT%H%M%SZ')}-{results['profile']['name']}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.3g}{unit}" if abs(value) < 100 else f"{value:,.0f}{unit}"
+    return f"{value}{unit}"
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(figure, value, baseline, ratio, goal) for every headline figure present in the results."""
+    out: list[tuple[str, str, str, str, str]] = []
+    if overhead := results.get("overhead"):
+        variants, ratios = overhead["variants"], overhead["ratios"]
+        routed = variants["routed"]
+        for other, goal in (("floor", ">= 0.95"), ("pgpool", "> 1")):
+            if other not in variants:
+                continue
+            base, r = variants[other], ratios[f"routed/{other}"]
+            out.append((f"reads/s routed vs {other}", _fmt(routed["rate"]), _fmt(base["rate"]), _fmt(r["rate"]), goal))
+            out.append((f"p50 routed vs {other}", _fmt(routed["p50_ms"], " ms"), _fmt(base["p50_ms"], " ms"),
+                        _fmt(r["p50_ms"]), "lower"))  # fmt: skip
+            out.append((f"p99 routed vs {other}", _fmt(routed["p99_ms"], " ms"), _fmt(base["p99_ms"], " ms"),
+                        _fmt(r["p99_ms"]), "lower"))  # fmt: skip
+    if failover := results.get("failover"):
+        r = failover["ratios"]
+        out.append(("failover: failed requests", _fmt(failover["failed"]), _fmt(failover["requests"]) + " sent",
+                    _fmt(r["failed/requests"]), "0"))  # fmt: skip
+        out.append((f"failover: reads on {failover['next']} after stop", _fmt(failover["switch_s"], " s"),
+                    _fmt(failover["pre_stop_p99_ms"], " ms p99"), _fmt(r["switch/pre_stop_p99"]), "< 1 s"))  # fmt: skip
+        out.append((f"failover: reads back on {failover['home']}", _fmt(failover["return_s"], " s"),
+                    _fmt(failover["node_start_s"], " s start"), _fmt(r["return/node_start"]), ""))  # fmt: skip
+    if users := results.get("users"):
+        loaded, base, r = users["loaded"], users["baseline"], users["ratios"]
+        out.append((f"{users['users']:,} users: req/s", _fmt(loaded["rate"]), _fmt(users["target_rate"]) + " target",
+                    _fmt(r["rate/target"]), "~2,000"))  # fmt: skip
+        out.append((f"{users['users']:,} users: p50", _fmt(loaded["p50_ms"], " ms"),
+                    _fmt(base["p50_ms"], f" ms @{base['users']}"), _fmt(r["p50/baseline_p50"]), ""))  # fmt: skip
+        out.append((f"{users['users']:,} users: p99", _fmt(loaded["p99_ms"], " ms"),
+                    _fmt(base["p99_ms"], f" ms @{base['users']}"), _fmt(r["p99/baseline_p99"]),
+                    "< 100 ms"))  # fmt: skip
+    if infra := results.get("infra"):
+        out.append((f"evaluate {infra['stack']} (mocks)", _fmt(infra["evaluate_s"], " s"),
+                    _fmt(infra["calibration_s"], " s unit"), _fmt(infra["ratios"]["evaluate/calibration"]),
+                    "< 3 s"))  # fmt: skip
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    header = ("figure", "value", "baseline (same run)", "ratio", "goal")
+    body = rows(results)
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [header, *body]]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)

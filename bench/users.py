@@ -1,0 +1,46 @@
+"""3. Many users with think time: wrk holds one connection per user and waits uniform 0..2x mean between requests.
+
+wrk is an event loop in C, so 10,000 idle users cost it almost nothing; the app gets the CPU. A light-load run of
+the same shape (fewer users) measured just before is the latency baseline.
+"""
+
+from typing import Any
+
+from bench.profile import Profile
+from bench.servers import AppServer
+from bench.stats import ratio
+from bench.wrk import USER_COUNTRIES, WrkResult, run_wrk
+
+
+def target_rate(users: int, think_mean_ms: int) -> float:
+    """Requests/s the users would send if every response were instant."""
+    return users / (think_mean_ms / 1000)
+
+
+def _users_run(server: AppServer, users: int, seconds: int, profile: Profile) -> WrkResult:
+    return run_wrk(
+        server.url,
+        connections=users,
+        duration_s=seconds,
+        ids=profile.companies,
+        countries=USER_COUNTRIES,
+        think_max_ms=2 * profile.think_mean_ms,
+    )
+
+
+def run_users(server: AppServer, profile: Profile) -> dict[str, Any]:
+    baseline = _users_run(server, profile.baseline_users, profile.baseline_duration_s, profile)
+    loaded = _users_run(server, profile.users, profile.users_duration_s, profile)
+    target = target_rate(profile.users, profile.think_mean_ms)
+    return {
+        "users": profile.users,
+        "think_mean_ms": profile.think_mean_ms,
+        "target_rate": target,
+        "loaded": loaded.as_dict(),
+        "baseline": baseline.as_dict() | {"users": profile.baseline_users},
+        "ratios": {
+            "rate/target": ratio(loaded.rate, target),
+            "p50/baseline_p50": ratio(loaded.p50_ms, baseline.p50_ms),
+            "p99/baseline_p99": ratio(loaded.p99_ms, baseline.p99_ms),
+        },
+    }

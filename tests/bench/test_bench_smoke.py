@@ -1,0 +1,79 @@
+"""`python -m bench --smoke` end to end: real cluster, pgpool-II, three app variants, wrk. Asserts every figure is
+present and sane (no timing thresholds: the machine is shared, the full run reports the numbers)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    out = tmp_path_factory.mktemp("bench")
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--output", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    (path,) = out.glob("*-smoke.json")
+    return json.loads(path.read_text()), result.stdout
+
+
+def positive(value: Any) -> bool:
+    return isinstance(value, int | float) and value > 0
+
+
+def test_variants_route_as_they_claim(smoke: tuple[dict[str, Any], str]) -> None:
+    variants = smoke[0]["overhead"]["variants"]
+    assert variants["routed"]["served_by"] == {"DE": "eu", "US": "us", "JP": "asia"}
+    assert variants["floor"]["served_by"] == {"DE": "eu", "US": "eu", "JP": "eu"}
+    assert variants["pgpool"]["served_by"] == {"DE": "primary", "US": "primary", "JP": "primary"}
+
+
+def test_overhead_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    overhead = smoke[0]["overhead"]
+    for name, variant in overhead["variants"].items():
+        assert positive(variant["rate"]), name
+        assert 0 < variant["p50_ms"] <= variant["p99_ms"], name
+        assert variant["errors"] == 0, name
+    assert set(overhead["ratios"]) == {"routed/floor", "routed/pgpool"}
+    for ratios in overhead["ratios"].values():
+        assert all(positive(value) for value in ratios.values()), ratios
+
+
+def test_failover_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    failover = smoke[0]["failover"]
+    assert failover["requests"] > 0
+    assert 0 <= failover["failed"] <= failover["requests"]
+    assert failover["served_while_down"].get("us", 0) > 0
+    assert failover["served_after_restart"].get("eu", 0) > 0
+    assert positive(failover["switch_s"])
+    assert positive(failover["return_s"])
+    assert positive(failover["ratios"]["return/node_start"])
+
+
+def test_users_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    users = smoke[0]["users"]
+    for run in (users["loaded"], users["baseline"]):
+        assert positive(run["rate"])
+        assert 0 < run["p50_ms"] <= run["p95_ms"] <= run["p99_ms"]
+    assert users["baseline"]["users"] < users["users"]
+    assert all(positive(value) for value in users["ratios"].values()), users["ratios"]
+
+
+def test_infra_figures_and_table(smoke: tuple[dict[str, Any], str]) -> None:
+    results, stdout = smoke
+    infra = results["infra"]
+    assert infra["stack"] == "production"
+    assert infra["resources"] > 0
+    assert positive(infra["evaluate_s"])
+    assert positive(infra["calibration_s"])
+    assert positive(infra["ratios"]["evaluate/calibration"])
+    assert results["workers"] == results["profile"]["workers"] > 0
+    assert "baseline (same run)" in stdout
+    assert "routed vs pgpool" in stdout
