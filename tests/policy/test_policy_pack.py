@@ -19,6 +19,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.deserialize import deserialize_properties
 
 from offline.harness import DeclaredResource, Evaluation
 from policy import rules
@@ -30,7 +31,8 @@ def _options() -> PolicyResourceOptions:
 
 
 def _as_policy_resource(resource: DeclaredResource) -> PolicyResource:
-    return PolicyResource(resource.type, resource.outputs, resource.urn, resource.name, _options(), None, None, [], {})
+    outputs = deserialize_properties(resource.outputs)
+    return PolicyResource(resource.type, outputs, resource.urn, resource.name, _options(), None, None, [], {})
 
 
 def run_pack(resources: list[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]]) -> list[tuple[str, str]]:
@@ -54,7 +56,11 @@ def run_pack(resources: list[tuple[str, str, Mapping[str, Any], Mapping[str, Any
 
 
 def declared(evaluation: Evaluation) -> list[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]]:
-    return [(r.type, r.urn, r.inputs, r.outputs) for r in evaluation.resources]
+    """As the engine hands them to CrossGuard: secret-marked values (e.g. CloudFront's origin header) unwrapped."""
+    return [
+        (r.type, r.urn, deserialize_properties(r.inputs), deserialize_properties(r.outputs))
+        for r in evaluation.resources
+    ]
 
 
 def test_every_stack_passes_every_policy(each_stack: Evaluation) -> None:
