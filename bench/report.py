@@ -53,6 +53,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         out.append((f"{users['users']:,} users: p99", _fmt(loaded["p99_ms"], " ms"),
                     _fmt(base["p99_ms"], f" ms @{base['users']}"), _fmt(r["p99/baseline_p99"]),
                     "< 100 ms"))  # fmt: skip
+        out.append((f"{users['users']:,} users: errors", _fmt(loaded["errors"]), _fmt(loaded["requests"]) + " answered",
+                    _fmt(r["errors/requests"]), "0"))  # fmt: skip
     if infra := results.get("infra"):
         out.append((f"evaluate {infra['stack']} (mocks)", _fmt(infra["evaluate_s"], " s"),
                     _fmt(infra["calibration_s"], " s unit"), _fmt(infra["ratios"]["evaluate/calibration"]),

@@ -22,6 +22,9 @@ FLOOR: Final = "bench.floor:app"
 # Keep-alive longer than the longest think time, and a deep accept queue for thousands of users connecting at once.
 KEEP_ALIVE_S: Final = 75
 BACKLOG: Final = 16384
+# uvicorn's supervisor restarts a worker that misses a 5 s health check; thousands of users connecting at once on a
+# shared 2-core machine can keep a worker's loop busy that long (asyncio accepts the whole backlog in one callback).
+WORKER_HEALTHCHECK_S: Final = 60
 # Consecutive ok answers from /health/regional before a server counts as ready (requests spread over workers).
 READY_STREAK: Final = 6
 
@@ -96,6 +99,7 @@ def app_server(name: str, target: str, env: Mapping[str, str], workers: int, log
         sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--no-access-log", "--log-level", "warning",
         "--timeout-keep-alive", str(KEEP_ALIVE_S), "--backlog", str(BACKLOG),
+        "--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_S),
     ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(

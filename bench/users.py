@@ -40,6 +40,7 @@ def run_users(server: AppServer, profile: Profile) -> dict[str, Any]:
         "baseline": baseline.as_dict() | {"users": profile.baseline_users},
         "ratios": {
             "rate/target": ratio(loaded.rate, target),
+            "errors/requests": ratio(loaded.errors, loaded.requests),
             "p50/baseline_p50": ratio(loaded.p50_ms, baseline.p50_ms),
             "p99/baseline_p99": ratio(loaded.p99_ms, baseline.p99_ms),
         },
