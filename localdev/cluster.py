@@ -25,7 +25,8 @@ DATABASE: Final = "app"
 SUPERUSER: Final = "postgres"
 STATE_FILE: Final = "cluster.json"
 
-# Local, throwaway data: durability off for speed; quick reconnects so tests see recovery fast.
+# Local, throwaway data: durability off and small WAL (1 MB segments, initdb --wal-segsize) for speed and
+# little disk; quick reconnects so tests see recovery fast.
 SERVER_SETTINGS: Final = """
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
@@ -34,6 +35,8 @@ shared_buffers = 32MB
 fsync = off
 full_page_writes = off
 wal_level = replica
+min_wal_size = '4MB'
+max_wal_size = '64MB'
 max_wal_senders = 10
 hot_standby = on
 hot_standby_feedback = on
@@ -107,7 +110,7 @@ class Cluster:
         try:
             cluster._server(
                 "initdb", "-D", str(cluster.datadir(PRIMARY)), "-U", SUPERUSER, "--auth=trust",
-                "--no-sync", "--encoding=UTF8", "--locale=C",
+                "--no-sync", "--encoding=UTF8", "--locale=C", "--wal-segsize=1",
             )  # fmt: skip
             with (cluster.datadir(PRIMARY) / "postgresql.conf").open("a") as conf:
                 conf.write(SERVER_SETTINGS)
