@@ -84,7 +84,10 @@ def by_output(evaluation: Evaluation, type_token: str, key: str, value: Any) -> 
 
 def containers(evaluation: Evaluation, service: DeclaredResource) -> tuple[DeclaredResource, dict[str, Any]]:
     task = by_output(evaluation, TASK_DEFINITION, "arn", service.inputs["taskDefinition"])
-    (container,) = json.loads(task.inputs["containerDefinitions"])
+    definitions = task.inputs["containerDefinitions"]
+    # Pulumi marks the whole JSON secret when a secret value flowed into it (e.g. into `environment`).
+    assert isinstance(definitions, str), f"{task.name}: container definitions carry a secret value"
+    (container,) = json.loads(definitions)
     return task, container
 
 
