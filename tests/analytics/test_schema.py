@@ -81,27 +81,33 @@ async def test_app_migrations_with_invoices_are_idempotent(empty_dsn: str) -> No
     assert not {"invoices.updated_at", "companies_updated_at_id_idx"} & {n for _, n, _ in await _catalog(dsn, "public")}
 
 
-@pytest.mark.parametrize(
-    ("values", "error"),
-    [
-        ("(1, 10.00, 'eur', 'issued', NULL)", asyncpg.CheckViolationError),
-        ("(1, 10.00, 'EUR', 'refunded', NULL)", asyncpg.CheckViolationError),
-        ("(1, 10.00, 'EUR', 'paid', NULL)", asyncpg.CheckViolationError),
-        ("(1, 10.00, 'EUR', 'issued', now())", asyncpg.CheckViolationError),
-        ("(1, -1.00, 'EUR', 'issued', NULL)", asyncpg.CheckViolationError),
-        ("(99, 10.00, 'EUR', 'issued', NULL)", asyncpg.ForeignKeyViolationError),
-    ],
-)
-async def test_invoices_reject_bad_rows(dbs: Databases, values: str, error: type[Exception]) -> None:
+BAD_INVOICES = {
+    "lower-case currency": ("(1, 10.00, 'eur', 'issued', NULL)", asyncpg.CheckViolationError),
+    "unknown status": ("(1, 10.00, 'EUR', 'refunded', NULL)", asyncpg.CheckViolationError),
+    "paid without paid_at": ("(1, 10.00, 'EUR', 'paid', NULL)", asyncpg.CheckViolationError),
+    "paid_at while unpaid": ("(1, 10.00, 'EUR', 'issued', now())", asyncpg.CheckViolationError),
+    "negative amount": ("(1, -1.00, 'EUR', 'issued', NULL)", asyncpg.CheckViolationError),
+    "unknown company": ("(99, 10.00, 'EUR', 'issued', NULL)", asyncpg.ForeignKeyViolationError),
+}
+
+
+async def test_invoices_reject_bad_rows(dbs: Databases) -> None:
+    columns = "(company_id, amount, currency, status, paid_at)"
     conn = await asyncpg.connect(dbs.source_primary)
     try:
         await conn.execute("INSERT INTO companies (name, region) VALUES ('acme', 'eu')")
-        columns = "(company_id, amount, currency, status, paid_at)"
         await conn.execute(f"INSERT INTO invoices {columns} VALUES (1, 10.00, 'EUR', 'paid', now())")  # valid
-        with pytest.raises(error):
-            await conn.execute(f"INSERT INTO invoices {columns} VALUES {values}")
+        rejected = {}
+        for case, (values, error) in BAD_INVOICES.items():
+            try:
+                await conn.execute(f"INSERT INTO invoices {columns} VALUES {values}")
+            except error:
+                rejected[case] = True
+            else:
+                rejected[case] = False
     finally:
         await conn.close()
+    assert rejected == dict.fromkeys(BAD_INVOICES, True)
 
 
 async def test_invoice_updates_move_updated_at(dbs: Databases) -> None:
