@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import asyncpg
 
@@ -34,6 +34,7 @@ RUN_LOCK: Final = 7_240_009  # advisory lock in the analytics database: one run 
 BEGINNING: Final = (datetime(1970, 1, 1, tzinfo=UTC), -(2**63))
 
 log = logging.getLogger("analytics.pipeline")
+N = TypeVar("N", int, float)
 Key = tuple[datetime, int]
 
 
@@ -188,14 +189,15 @@ async def run(
         await source.close()
 
 
-def _env_number(name: str, default: float, minimum: float) -> float:
+def _env_number(name: str, default: N, minimum: N) -> N:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
+    kind = type(default)
     try:
-        value = float(raw)
+        value = kind(raw)
     except ValueError:
-        raise PipelineError(f"{name}={raw!r} is not a number") from None
+        raise PipelineError(f"{name}={raw!r} is not {'an integer' if kind is int else 'a number'}") from None
     if value < minimum:
         raise PipelineError(f"{name}={raw!r} must be at least {minimum:g}")
     return value
@@ -216,9 +218,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
             parser.error(f"{option} is not set: pass it or set {env}")
     try:
         if args.batch_size is None:
-            args.batch_size = int(_env_number(BATCH_ENV, DEFAULT_BATCH, 1))
+            args.batch_size = _env_number(BATCH_ENV, DEFAULT_BATCH, 1)
         if args.overlap_seconds is None:
-            args.overlap_seconds = _env_number(OVERLAP_ENV, DEFAULT_OVERLAP_S, 0)
+            args.overlap_seconds = _env_number(OVERLAP_ENV, DEFAULT_OVERLAP_S, 0.0)
     except PipelineError as exc:
         parser.error(str(exc))
     if args.batch_size < 1 or args.overlap_seconds < 0:

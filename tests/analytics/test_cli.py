@@ -50,7 +50,11 @@ def test_run_migrates_an_empty_analytics_database_then_loads(
     [
         ({}, ["--target", "postgresql://x/y"], "ANALYTICS_SOURCE_URL"),
         ({"ANALYTICS_SOURCE_URL": "postgresql://x/y"}, [], "ANALYTICS_DATABASE_URL"),
-        ({"ANALYTICS_BATCH_SIZE": "many"}, ["--source", "a", "--target", "b"], "ANALYTICS_BATCH_SIZE='many'"),
+        (
+            {"ANALYTICS_BATCH_SIZE": "1.5"},
+            ["--source", "a", "--target", "b"],
+            "ANALYTICS_BATCH_SIZE='1.5' is not an integer",
+        ),
         ({"ANALYTICS_OVERLAP_SECONDS": "-1"}, ["--source", "a", "--target", "b"], "ANALYTICS_OVERLAP_SECONDS='-1'"),
         ({}, ["--source", "a", "--target", "b", "--batch-size", "0"], "--batch-size"),
     ],
