@@ -20,7 +20,8 @@ class SecureBucketArgs:
     """Inputs of one bucket. Without `kms_key_arn` the bucket uses SSE-S3 (what ALB log delivery requires)."""
 
     region: str
-    expire_after_days: int
+    # Days until current objects expire; None keeps them (backup repositories whose index files never change).
+    expire_after_days: int | None
     kms_key_arn: pulumi.Input[str] | None = None
     # BucketOwnerEnforced (ACLs off) unless a writer needs ACLs: CloudFront standard logging does.
     object_ownership: ObjectOwnership = "BucketOwnerEnforced"
@@ -102,10 +103,14 @@ class SecureBucket(pulumi.ComponentResource):
             bucket=self.bucket.id,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-old-objects",
+                    id="expire-old-objects" if args.expire_after_days is not None else "expire-old-versions",
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expire_after_days),
+                    expiration=(
+                        aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expire_after_days)
+                        if args.expire_after_days is not None
+                        else None
+                    ),
                     noncurrent_version_expiration=(
                         aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                             noncurrent_days=args.noncurrent_expire_after_days

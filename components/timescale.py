@@ -90,8 +90,9 @@ class TimescaleArgs:
     database: str = "analytics"
     username: str = "pipeline"
     backup_retention_full: int = 4  # weekly fulls pgBackRest keeps
-    # Safety net only: pgBackRest expires its own backups; this must stay far above any backup's age.
-    backup_expire_after_days: int = 3650
+    # pgBackRest expires its own backups and rewrites none of its index files (archive.info), so current objects
+    # never expire by age; only superseded versions do (SecureBucket's noncurrent rule).
+    backup_expire_after_days: int | None = None
     cpu_alarm_percent: float = 80
     disk_alarm_percent: float = 80
     memory_alarm_percent: float = 90

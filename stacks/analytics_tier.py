@@ -9,7 +9,6 @@ import pulumi
 
 from components.timescale import PipelineArgs, Timescale, TimescaleArgs
 from stacks.app_tier import AppTier, postgres_url
-from stacks.config import ConfigIssue, StackConfigError
 from stacks.data_tier import DataTier
 from stacks.foundation import Foundation
 
@@ -25,17 +24,6 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
     primary = config.primary_region
     network = foundation.networks[primary]
     settings = config.timescale
-    if settings.replicas >= config.network.az_count:
-        raise StackConfigError(
-            [
-                ConfigIssue(
-                    "global-api:timescale.replicas",
-                    settings.replicas,
-                    f"allowed: 0..{config.network.az_count - 1} (a primary and its standbys each need their own AZ; "
-                    f"network.azCount is {config.network.az_count})",
-                )
-            ]
-        )
     pipeline = _pipeline(foundation, data, app)
     clients = {
         workload: group.id

@@ -28,6 +28,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 LogicalRegion = Literal["eu", "us", "asia"]
 LOGICAL_REGIONS: tuple[LogicalRegion, ...] = ("eu", "us", "asia")
@@ -287,6 +288,7 @@ class StackConfig(_Model):
     )
     app_regions: RegionList = Field(description="logical regions running the app and an ALB (at least one)")
     database: DatabaseConfig = Field(default_factory=lambda: DatabaseConfig.model_validate({}))
+    network: NetworkConfig = Field(default_factory=lambda: NetworkConfig.model_validate({}))
     timescale: TimescaleConfig = Field(default_factory=lambda: TimescaleConfig.model_validate({}))
     service: ServiceConfig = Field(default_factory=lambda: ServiceConfig.model_validate({}))
     domain: DomainConfig = Field(description="required: name, hostedZoneId, certificateArn")
@@ -295,7 +297,6 @@ class StackConfig(_Model):
         "production", description="data-safety tier: production adds protection, Multi-AZ NAT, backup copies"
     )
     cdn: CdnConfig = Field(default_factory=lambda: CdnConfig.model_validate({}))
-    network: NetworkConfig = Field(default_factory=lambda: NetworkConfig.model_validate({}))
     aws_region: AwsRegion = Field(description="aws:region, the provider default; must be the primary's region")
 
     @field_validator("regions")
@@ -325,6 +326,19 @@ class StackConfig(_Model):
     def _at_least_one_app_region(cls, value: list[LogicalRegion]) -> list[LogicalRegion]:
         if not value:
             raise ValueError("allowed: at least one logical region")
+        return value
+
+    @field_validator("timescale")
+    @classmethod
+    def _standbys_fit_azs(cls, value: TimescaleConfig, info: ValidationInfo) -> TimescaleConfig:
+        network = info.data.get("network")
+        if network is not None and value.replicas >= network.az_count:
+            raise PydanticCustomError(
+                "standbys_exceed_azs",
+                "allowed: 0..{most} replicas (the primary and each standby need their own AZ; "
+                "network.azCount is {azs})",
+                {"most": network.az_count - 1, "azs": network.az_count, "field": "replicas"},
+            )
         return value
 
     @field_validator("aws_region")
@@ -402,7 +416,11 @@ def _issue_from_error(error: Any, project: str) -> ConfigIssue:
         message = "allowed: logical regions eu, us, asia"
     if not message.startswith("allowed"):
         message = f"allowed: {message[0].lower()}{message[1:]}"
-    return ConfigIssue(path, error.get("input"), message)
+    value = error.get("input")
+    field = (error.get("ctx") or {}).get("field")  # a rule on a block that is really about one of its keys
+    if field:
+        path, value = f"{path}.{to_camel(field)}", value.get(field) if isinstance(value, Mapping) else value
+    return ConfigIssue(path, value, message)
 
 
 def _describe(field: str) -> str:

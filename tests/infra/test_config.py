@@ -176,6 +176,13 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str, str]] = [
     ("typo'd nested key", {"database": {**DB, "multiAZ": True}}, "global-api:database.multiAZ", "true", "unknown key"),
     ("provider region differs from primary", {"aws_region": "us-east-1"}, "aws:region", '"us-east-1"', "eu-west-1"),
     (
+        "more TimescaleDB standbys than AZs",
+        {"timescale": {"instanceType": "t4g.large", "replicas": 2, "volumeGiB": 100}},
+        "global-api:timescale.replicas",
+        "2",
+        "network.azCount is 2",
+    ),
+    (
         "overlapping CIDRs",
         {"network": {"cidrs": {"eu": "10.10.0.0/16", "us": "10.10.0.0/17"}}},
         "global-api:network.cidrs",
