@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import Statement, allow, read_secrets, task_role
+from components.containers import TMP_VOLUME, execution_statements, hardened_container
+from components.iam import Statement, read_secrets, task_role
 from components.kms import logs_key
 
 CONTAINER_NAME = "app"
-TMP_VOLUME = "tmp"
+MIGRATE_CONTAINER = "migrate"
+MIGRATE_COMMAND = ("python", "-m", "app.migrate")
 CpuArchitecture = Literal["X86_64", "ARM64"]
 _PredefinedMetric = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
 
@@ -126,7 +128,7 @@ class Service(pulumi.ComponentResource):
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
             volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
-            container_definitions=pulumi.Output.json_dumps([self._container()]),
+            container_definitions=pulumi.Output.json_dumps(self._containers()),
             tags=tags,
             opts=child,
         )
@@ -163,48 +165,39 @@ class Service(pulumi.ComponentResource):
             {"clusterName": self.cluster.name, "serviceName": self.service.name, "logGroup": self.log_group.name}
         )
 
-    def _container(self) -> dict[str, object]:
+    def _containers(self) -> list[dict[str, object]]:
+        """The app, started only after a one-shot `python -m app.migrate` container has succeeded.
+
+        Migrations run in every new task before the app accepts traffic: Alembic skips what is applied and an
+        advisory lock serialises tasks starting together, so a deploy that changes the schema needs no extra step.
+        """
         args = self.args
-        return {
-            "name": CONTAINER_NAME,
-            "image": args.image_uri,
-            "essential": True,
-            "user": args.run_as_user,
-            "privileged": False,
-            "readonlyRootFilesystem": True,
-            "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True},
-            "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}],  # noqa: S108
-            "portMappings": [{"containerPort": args.container_port, "protocol": "tcp"}],
-            "environment": [{"name": key, "value": args.environment[key]} for key in sorted(args.environment)],
-            "secrets": [{"name": key, "valueFrom": args.secrets[key]} for key in sorted(args.secrets)],
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": self.log_group.name,
-                    "awslogs-region": args.aws_region,
-                    "awslogs-stream-prefix": CONTAINER_NAME,
-                },
-            },
-            "stopTimeout": 30,
-        }
+
+        def container(name: str, **extra: Any) -> dict[str, object]:
+            return hardened_container(
+                name=name,
+                image=args.image_uri,
+                user=args.run_as_user,
+                log_group_name=self.log_group.name,
+                region=args.aws_region,
+                environment=args.environment,
+                secrets=args.secrets,
+                **extra,
+            )
+
+        return [
+            container(MIGRATE_CONTAINER, command=MIGRATE_COMMAND, essential=False),
+            container(CONTAINER_NAME, port=args.container_port, depends_on=[(MIGRATE_CONTAINER, "SUCCESS")]),
+        ]
 
     def _execution_statements(self) -> list[Statement]:
         """What ECS needs to start the task: pull this image, write this log group, read the injected secrets."""
         args = self.args
-        statements = [
-            allow(["ecr:GetAuthorizationToken"], ["*"], "EcrLogin"),
-            allow(
-                ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-                [args.repository_arn],
-                "EcrPullThisRepository",
-            ),
-            allow(
-                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                [pulumi.Output.concat(self.log_group.arn, ":log-stream:*")],
-                "WriteThisLogGroup",
-            ),
-        ]
-        return statements + read_secrets([args.secrets[k] for k in sorted(args.secrets)], "ReadInjectedSecrets")
+        return execution_statements(
+            repository_arn=args.repository_arn,
+            log_group_arn=self.log_group.arn,
+            secret_arns=[args.secrets[k] for k in sorted(args.secrets)],
+        )
 
     def _task_statements(self) -> list[Statement]:
         """What the app itself may do: read the database secret, nothing else."""

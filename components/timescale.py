@@ -22,11 +22,11 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws_account import account_id
-from components.iam import allow, policy_json, read_secrets, task_role
+from components.containers import TMP_VOLUME, execution_statements, hardened_container
+from components.iam import allow, policy_json, task_role
 from components.kms import encryption_key, logs_key
 from components.monitoring import AlarmSpec, Monitoring
 from components.secure_bucket import SecureBucket, SecureBucketArgs
-from components.service import TMP_VOLUME
 
 TEMPLATE_PATH = Path(__file__).with_name("timescale_cloud_init.yaml.tmpl")
 PORT = 5432
@@ -577,50 +577,30 @@ class Timescale(pulumi.ComponentResource):
         execution_role = task_role(
             f"{name}-execution",
             region=region,
-            statements=[
-                allow(["ecr:GetAuthorizationToken"], ["*"], "EcrLogin"),
-                allow(
-                    ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-                    [pulumi.Output.from_input(pipeline.image_uri).apply(repository_arn_of)],
-                    "EcrPullAppRepository",
-                ),
-                allow(
-                    ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    [pulumi.Output.concat(log_group.arn, ":log-stream:*")],
-                    "WriteThisLogGroup",
-                ),
-                *read_secrets([self.secret_arn, pipeline.source_secret_arn], "ReadInjectedSecrets"),
-            ],
+            statements=execution_statements(
+                repository_arn=pulumi.Output.from_input(pipeline.image_uri).apply(repository_arn_of),
+                log_group_arn=log_group.arn,
+                secret_arns=[self.secret_arn, pipeline.source_secret_arn],
+            ),
             tags=self.args.tags,
             parent=self,
         )
         # The extractor reads everything it needs from its injected environment: its task role grants nothing.
         runtime_role = task_role(f"{name}-task", region=region, statements=[], tags=self.args.tags, parent=self)
-        container = {
-            "name": "pipeline",
-            "image": pipeline.image_uri,
-            "command": list(pipeline.command),
-            "essential": True,
-            "user": pipeline.run_as_user,
-            "privileged": False,
-            "readonlyRootFilesystem": True,
-            "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True},
-            "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}],  # noqa: S108
-            "environment": [{"name": "ANALYTICS_SOURCE_URL", "value": pipeline.source_url}],
-            "secrets": [
-                {"name": "ANALYTICS_DATABASE_URL", "valueFrom": pulumi.Output.concat(self.secret_arn, ":url::")},
-                {"name": "PGUSER", "valueFrom": pulumi.Output.concat(pipeline.source_secret_arn, ":username::")},
-                {"name": "PGPASSWORD", "valueFrom": pulumi.Output.concat(pipeline.source_secret_arn, ":password::")},
-            ],
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": log_group.name,
-                    "awslogs-region": region,
-                    "awslogs-stream-prefix": "pipeline",
-                },
+        container = hardened_container(
+            name="pipeline",
+            image=pipeline.image_uri,
+            command=pipeline.command,
+            user=pipeline.run_as_user,
+            log_group_name=log_group.name,
+            region=region,
+            environment={"ANALYTICS_SOURCE_URL": pipeline.source_url},
+            secrets={
+                "ANALYTICS_DATABASE_URL": pulumi.Output.concat(self.secret_arn, ":url::"),
+                "PGUSER": pulumi.Output.concat(pipeline.source_secret_arn, ":username::"),
+                "PGPASSWORD": pulumi.Output.concat(pipeline.source_secret_arn, ":password::"),
             },
-        }
+        )
         task_definition = aws.ecs.TaskDefinition(
             name,
             region=region,

@@ -82,12 +82,18 @@ def by_output(evaluation: Evaluation, type_token: str, key: str, value: Any) -> 
     return matches[0]
 
 
-def containers(evaluation: Evaluation, service: DeclaredResource) -> tuple[DeclaredResource, dict[str, Any]]:
+def all_containers(evaluation: Evaluation, service: DeclaredResource) -> tuple[DeclaredResource, list[dict[str, Any]]]:
     task = by_output(evaluation, TASK_DEFINITION, "arn", service.inputs["taskDefinition"])
     definitions = task.inputs["containerDefinitions"]
     # Pulumi marks the whole JSON secret when a secret value flowed into it (e.g. into `environment`).
     assert isinstance(definitions, str), f"{task.name}: container definitions carry a secret value"
-    (container,) = json.loads(definitions)
+    return task, json.loads(definitions)
+
+
+def containers(evaluation: Evaluation, service: DeclaredResource) -> tuple[DeclaredResource, dict[str, Any]]:
+    """The task and its app container (the one serving traffic)."""
+    task, definitions = all_containers(evaluation, service)
+    (container,) = [c for c in definitions if c["name"] == "app"]
     return task, container
 
 
@@ -314,16 +320,31 @@ def test_logs_go_to_an_encrypted_log_group_with_retention(stack: Evaluation) -> 
 
 def test_task_definition_is_locked_down(stack: Evaluation) -> None:
     for service in stack.of_type(SERVICE):
-        task, container = containers(stack, service)
-        assert container["readonlyRootFilesystem"] is True
-        assert container["user"].split(":")[0] not in {"0", "root", ""}
-        assert container["privileged"] is False
-        assert container["linuxParameters"]["capabilities"]["drop"] == ["ALL"]
-        volumes = {v["name"] for v in task.inputs["volumes"]}
-        assert [(m["sourceVolume"] in volumes, m["containerPath"]) for m in container["mountPoints"]] == [
-            (True, "/tmp")  # noqa: S108
-        ]
-        assert container["image"] == stack.outputs["appImageUris"][service.region]
+        task, definitions = all_containers(stack, service)
+        assert {c["name"] for c in definitions} == {"app", "migrate"}
+        for container in definitions:
+            assert container["readonlyRootFilesystem"] is True
+            assert container["user"].split(":")[0] not in {"0", "root", ""}
+            assert container["privileged"] is False
+            assert container["linuxParameters"]["capabilities"]["drop"] == ["ALL"]
+            volumes = {v["name"] for v in task.inputs["volumes"]}
+            assert [(m["sourceVolume"] in volumes, m["containerPath"]) for m in container["mountPoints"]] == [
+                (True, "/tmp")  # noqa: S108
+            ]
+            assert container["image"] == stack.outputs["appImageUris"][service.region]
+
+
+def test_migrations_run_before_the_app_serves(stack: Evaluation) -> None:
+    """A one-shot migrate container must succeed before the app container starts (DESIGN: `python -m app.migrate`)."""
+    for service in stack.of_type(SERVICE):
+        _, definitions = all_containers(stack, service)
+        by_name = {c["name"]: c for c in definitions}
+        migrate, app = by_name["migrate"], by_name["app"]
+        assert migrate["command"] == ["python", "-m", "app.migrate"]
+        assert migrate["essential"] is False
+        assert "portMappings" not in migrate
+        assert app["dependsOn"] == [{"containerName": "migrate", "condition": "SUCCESS"}]
+        assert (migrate["environment"], migrate["secrets"]) == (app["environment"], app["secrets"])
 
 
 def test_secrets_come_from_arns_and_never_sit_in_the_environment(stack: Evaluation) -> None:
