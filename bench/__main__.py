@@ -80,10 +80,13 @@ def run(profile: Profile) -> dict[str, Any]:
             for server in servers.values():
                 wait_ready(server)
             results["overhead"] = run_overhead(servers, profile)
-        progress(f"{profile.users} users")
-        results["users"] = run_users(routed, profile)
+            results["overhead"]["pgpool_selects"] = pgpool.select_counts()
+        # Failover before the users test: thousands of users can leave a backlog that would colour it.
         progress("failover")
         results["failover"] = asyncio.run(run_failover(routed, cluster, profile))
+        progress(f"{profile.users} users")
+        capacity = results["overhead"]["variants"][ROUTED]["rate"]
+        results["users"] = run_users(routed, profile, capacity)
     results["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     return results
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Final
 
 from bench.servers import ServerError, stop_process
-from localdev.cluster import DATABASE, PRIMARY, REPLICAS, SUPERUSER, Cluster, free_port
+from localdev.cluster import DATABASE, PG_BIN, PRIMARY, REPLICAS, SUPERUSER, Cluster, free_port
 
 PGPOOL: Final = "/usr/sbin/pgpool"
 # The app's health probe and write path call these; pgpool must never send them to a standby.
 WRITE_FUNCTIONS: Final = "pg_current_wal_lsn,pg_current_wal_insert_lsn,nextval,setval"
+BACKENDS: Final = (PRIMARY, *REPLICAS)
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,22 @@ class Pgpool:
     port: int
     proc: "subprocess.Popen[bytes]"
 
+    backends: tuple[str, ...]  # node names in backend order
+
     def dsn(self) -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}?sslmode=disable"
+
+    def select_counts(self) -> dict[str, int]:
+        """SELECTs pgpool sent to each node (SHOW pool_nodes): evidence of where its reads went."""
+        result = subprocess.run(
+            [str(PG_BIN / "psql"), "-X", "-A", "-F", "\t", "-d", self.dsn(), "-c", "SHOW pool_nodes"],
+            capture_output=True, text=True, check=False, timeout=30,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise ServerError(f"SHOW pool_nodes failed: {result.stderr.strip()}")
+        header, *rows = (line.split("\t") for line in result.stdout.splitlines() if "\t" in line)
+        node_id, count = header.index("node_id"), header.index("select_cnt")
+        return {self.backends[int(row[node_id])]: int(row[count]) for row in rows}
 
 
 def render_config(cluster: Cluster, workdir: Path, port: int, pcp_port: int, children: int) -> str:
@@ -68,7 +83,7 @@ def render_config(cluster: Cluster, workdir: Path, port: int, pcp_port: int, chi
         "failover_on_backend_error = off",
         "search_primary_node_timeout = 10",
     ]
-    for index, node in enumerate((PRIMARY, *REPLICAS)):
+    for index, node in enumerate(BACKENDS):
         lines += [
             f"backend_hostname{index} = '127.0.0.1'",
             f"backend_port{index} = {cluster.ports[node]}",
@@ -109,6 +124,6 @@ def running_pgpool(cluster: Cluster, workdir: Path, children: int) -> Iterator[P
                 tail = log.read_text(errors="replace")[-2000:]
                 raise ServerError(f"pgpool did not start listening on {port}:\n{tail}")
             time.sleep(0.1)
-        yield Pgpool(port=port, proc=proc)
+        yield Pgpool(port=port, proc=proc, backends=BACKENDS)
     finally:
         stop_process(proc)

@@ -48,6 +48,9 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         loaded, base, r = users["loaded"], users["baseline"], users["ratios"]
         out.append((f"{users['users']:,} users: req/s", _fmt(loaded["rate"]), _fmt(users["target_rate"]) + " target",
                     _fmt(r["rate/target"]), "~2,000"))  # fmt: skip
+        out.append(("  app capacity (closed loop)", _fmt(users["capacity_rate"]),
+                    _fmt(users["target_rate"]) + " target",
+                    _fmt(r["target/capacity"]), "target/capacity <= 1"))  # fmt: skip
         out.append((f"{users['users']:,} users: p50", _fmt(loaded["p50_ms"], " ms"),
                     _fmt(base["p50_ms"], f" ms @{base['users']}"), _fmt(r["p50/baseline_p50"]), ""))  # fmt: skip
         out.append((f"{users['users']:,} users: p99", _fmt(loaded["p99_ms"], " ms"),

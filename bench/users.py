@@ -28,7 +28,9 @@ def _users_run(server: AppServer, users: int, seconds: int, profile: Profile) ->
     )
 
 
-def run_users(server: AppServer, profile: Profile) -> dict[str, Any]:
+def run_users(server: AppServer, profile: Profile, capacity: float) -> dict[str, Any]:
+    """`capacity` is the routed app's closed-loop read rate from the overhead benchmark in this run: when the
+    target exceeds it, the machine (not the generator) limits this figure."""
     baseline = _users_run(server, profile.baseline_users, profile.baseline_duration_s, profile)
     loaded = _users_run(server, profile.users, profile.users_duration_s, profile)
     target = target_rate(profile.users, profile.think_mean_ms)
@@ -36,10 +38,12 @@ def run_users(server: AppServer, profile: Profile) -> dict[str, Any]:
         "users": profile.users,
         "think_mean_ms": profile.think_mean_ms,
         "target_rate": target,
+        "capacity_rate": capacity,
         "loaded": loaded.as_dict(),
         "baseline": baseline.as_dict() | {"users": profile.baseline_users},
         "ratios": {
             "rate/target": ratio(loaded.rate, target),
+            "target/capacity": ratio(target, capacity),
             "errors/requests": ratio(loaded.errors, loaded.requests),
             "p50/baseline_p50": ratio(loaded.p50_ms, baseline.p50_ms),
             "p99/baseline_p99": ratio(loaded.p99_ms, baseline.p99_ms),

@@ -33,6 +33,11 @@ def test_variants_route_as_they_claim(smoke: tuple[dict[str, Any], str]) -> None
     assert variants["routed"]["served_by"] == {"DE": "eu", "US": "us", "JP": "asia"}
     assert variants["floor"]["served_by"] == {"DE": "eu", "US": "eu", "JP": "eu"}
     assert variants["pgpool"]["served_by"] == {"DE": "primary", "US": "primary", "JP": "primary"}
+    # ...and behind the app's "primary", pgpool sent the reads to replicas (each session sticks to one, chosen
+    # at random by weight, so with a few sessions one replica may get none).
+    selects = smoke[0]["overhead"]["pgpool_selects"]
+    assert set(selects) == {"primary", "eu", "us", "asia"}
+    assert sum(selects[replica] for replica in ("eu", "us", "asia")) > 0, selects
 
 
 def test_overhead_figures(smoke: tuple[dict[str, Any], str]) -> None:
@@ -63,7 +68,11 @@ def test_users_figures(smoke: tuple[dict[str, Any], str]) -> None:
         assert positive(run["rate"])
         assert 0 < run["p50_ms"] <= run["p95_ms"] <= run["p99_ms"]
     assert users["baseline"]["users"] < users["users"]
-    assert all(positive(value) for value in users["ratios"].values()), users["ratios"]
+    ratios = users["ratios"]
+    for key in ("rate/target", "target/capacity", "p50/baseline_p50", "p99/baseline_p99"):
+        assert positive(ratios[key]), ratios
+    assert ratios["errors/requests"] >= 0
+    assert users["capacity_rate"] == smoke[0]["overhead"]["variants"]["routed"]["rate"]
 
 
 def test_infra_figures_and_table(smoke: tuple[dict[str, Any], str]) -> None:
