@@ -28,6 +28,7 @@ class DataTier:
     secret_arn: pulumi.Output[str] | None = None
     database_name: str = DATABASE_NAME
     port: int = DATABASE_PORT
+    database: Database | None = None  # the component itself, for the dashboard
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -106,6 +107,7 @@ def build_data_tier(foundation: Foundation) -> DataTier:
         primary_address=db.primary.address,
         replica_addresses=replica_addresses,
         secret_arn=db.secret_arn,
+        database=db,
         outputs={
             "databasePrimaryEndpoint": db.primary.address,
             "databaseReplicaEndpoints": dict(replica_addresses),

@@ -12,6 +12,7 @@ from stacks.config import StackConfig
 from stacks.data_tier import build_data_tier
 from stacks.edge_tier import build_edge_tier
 from stacks.foundation import build_foundation
+from stacks.observability_tier import build_observability_tier
 
 
 def build_platform(config: StackConfig, *, project: str, stack: str) -> dict[str, Any]:
@@ -21,11 +22,12 @@ def build_platform(config: StackConfig, *, project: str, stack: str) -> dict[str
     edge = build_edge_tier(foundation)
     app = build_app_tier(foundation, data, edge)
     analytics = build_analytics_tier(foundation, data, app)
+    observability = build_observability_tier(foundation, data, edge, analytics)
     outputs: dict[str, Any] = {
         "vpcIds": {region: network.vpc.id for region, network in foundation.networks.items()},
         "alarmTopicArns": {region: topic.arn for region, topic in foundation.monitoring.topics.items()},
     }
-    for tier in (data, edge, app, analytics):
+    for tier in (data, edge, app, analytics, observability):
         outputs.update(tier.outputs)
     return outputs
 

@@ -1,0 +1,74 @@
+"""Observability wiring: the stack's CloudWatch dashboard over what every other tier declared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.dashboard import Dashboard, DashboardArgs, DatabaseRef, InstanceRef, LoadBalancerRef
+from stacks.analytics_tier import AnalyticsTier
+from stacks.data_tier import DataTier
+from stacks.edge_tier import EdgeTier
+from stacks.foundation import Foundation
+
+
+@dataclass
+class ObservabilityTier:
+    dashboard: Dashboard
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def build_observability_tier(
+    foundation: Foundation, data: DataTier, edge: EdgeTier, analytics: AnalyticsTier
+) -> ObservabilityTier:
+    config = foundation.config
+    databases: list[DatabaseRef] = []
+    if data.database is not None:
+        databases.append(
+            DatabaseRef(
+                identifier=data.database.primary.identifier,
+                aws_region=config.aws_region_of(config.primary_region),
+                logical_region=config.primary_region,
+                role="primary",
+            )
+        )
+        databases += [
+            DatabaseRef(
+                identifier=data.database.replicas[region].identifier,
+                aws_region=config.aws_region_of(region),
+                logical_region=region,
+                role="replica",
+            )
+            for region in config.read_replica_regions
+        ]
+    load_balancers = [
+        LoadBalancerRef(
+            arn_suffix=lb.alb.arn_suffix,
+            target_group_arn_suffix=lb.target_group.arn_suffix,
+            aws_region=lb.aws_region,
+            logical_region=region,
+        )
+        for region, lb in edge.load_balancers.items()
+    ]
+    nodes = (
+        [
+            InstanceRef(instance_id=instance.id, aws_region=config.aws_region_of(config.primary_region), label=node)
+            for node, instance in analytics.timescale.instances.items()
+        ]
+        if analytics.timescale is not None
+        else []
+    )
+    dashboard = Dashboard(
+        "dashboard",
+        DashboardArgs(
+            dashboard_name=foundation.prefix,
+            home_region=config.aws_region_of(config.primary_region),
+            databases=databases,
+            load_balancers=load_balancers,
+            distribution_id=edge.cdn.distribution.id,
+            timescale_nodes=nodes,
+            max_replica_lag_seconds=config.database.max_replica_lag_seconds,
+            tags=foundation.tags,
+        ),
+    )
+    return ObservabilityTier(dashboard=dashboard, outputs={"dashboardName": dashboard.dashboard.dashboard_name})
