@@ -6,6 +6,7 @@ sees offline is exactly what the tests check.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from collections.abc import Mapping
@@ -123,6 +124,22 @@ def try_evaluate(
     Returns what was declared even when the program fails, so tests can show a bad config creates nothing.
     """
     effective = dict(load_stack_yaml(stack) if config is None else config)
+    # Each run gets its own event loop, restored afterwards: the caller may be inside pytest-asyncio (whose loop is
+    # gone between tests) or may have none; Pulumi's runtime needs a current, idle loop.
+    try:
+        previous_loop: asyncio.AbstractEventLoop | None = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        previous_loop = None
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return _run(stack, effective, preview)
+    finally:
+        asyncio.set_event_loop(previous_loop)
+        loop.close()
+
+
+def _run(stack: str, effective: dict[str, Any], preview: bool) -> tuple[Evaluation, BaseException | None]:
     mocks = AwsLikeMocks(default_region=str(effective.get("aws:region", "us-east-1")))
     monitor = _RecordingMonitor(mocks)
     pulumi_settings.ROOT.set(None)
