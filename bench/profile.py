@@ -9,7 +9,11 @@ class Profile:
     """Every knob in one place, so the smoke run is the full run made short, not a different code path."""
 
     name: str
-    workers: int  # uvicorn workers per app variant (2 cores: one per core)
+    # uvicorn workers per app variant. 1, as the image runs it (app/Dockerfile CMD): with --workers N uvicorn binds
+    # the socket itself with proto 0, so asyncio never sets TCP_NODELAY and every keep-alive request after the first
+    # waits ~40 ms on the client's delayed ACK (Kludex/uvicorn#3149; measured here: 90 vs ~700 reads/s at 4
+    # connections).
+    workers: int
     pool_size: int  # DATABASE_POOL_MIN = DATABASE_POOL_MAX per node, so pools start warm
     companies: int  # rows seeded; reads pick ids uniformly from them
     # 1. routing overhead: closed-loop wrk, variants alternated over rounds
@@ -34,7 +38,7 @@ class Profile:
 
 FULL: Final = Profile(
     name="full",
-    workers=2,
+    workers=1,
     pool_size=10,
     companies=10_000,
     overhead_connections=16,
@@ -55,7 +59,7 @@ FULL: Final = Profile(
 
 SMOKE: Final = Profile(
     name="smoke",
-    workers=2,
+    workers=1,
     pool_size=4,
     companies=200,
     overhead_connections=8,
