@@ -9,15 +9,13 @@ class Profile:
     """Every knob in one place, so the smoke run is the full run made short, not a different code path."""
 
     name: str
-    # uvicorn workers per app variant. 1, as the image runs it (app/Dockerfile CMD): with --workers N uvicorn binds
-    # the socket itself with proto 0, so asyncio never sets TCP_NODELAY and every keep-alive request after the first
-    # waits ~40 ms on the client's delayed ACK (Kludex/uvicorn#3149; measured here: 90 vs ~700 reads/s at 4
-    # connections).
+    # uvicorn workers per app variant: 2, one per core, started through bench.uvicorn_tcp (without it, --workers N
+    # loses TCP_NODELAY and each keep-alive request waits ~40 ms: measured here 90 vs ~700 reads/s at 4 connections).
     workers: int
     pool_size: int  # DATABASE_POOL_MIN = DATABASE_POOL_MAX per node, so pools start warm
     companies: int  # rows seeded; reads pick ids uniformly from them
     # 1. routing overhead: closed-loop wrk, variants alternated over rounds
-    overhead_connections: int
+    overhead_connections: int  # below workers x pool_size, so no variant waits for a pooled connection
     overhead_warmup_s: int  # wrk takes whole seconds
     overhead_round_s: int  # wrk takes whole seconds
     overhead_rounds: int
@@ -38,10 +36,10 @@ class Profile:
 
 FULL: Final = Profile(
     name="full",
-    workers=1,
+    workers=2,
     pool_size=10,
     companies=10_000,
-    overhead_connections=16,
+    overhead_connections=8,
     overhead_warmup_s=3,
     overhead_round_s=6,
     overhead_rounds=5,
@@ -59,10 +57,10 @@ FULL: Final = Profile(
 
 SMOKE: Final = Profile(
     name="smoke",
-    workers=1,
+    workers=2,
     pool_size=4,
     companies=200,
-    overhead_connections=8,
+    overhead_connections=4,
     overhead_warmup_s=1,
     overhead_round_s=1,
     overhead_rounds=1,

@@ -96,7 +96,7 @@ def app_server(name: str, target: str, env: Mapping[str, str], workers: int, log
     port = free_port()
     log = log_dir / f"app-{name}.log"
     cmd = [
-        sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
+        sys.executable, "-m", "bench.uvicorn_tcp", target, "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--no-access-log", "--log-level", "warning",
         "--timeout-keep-alive", str(KEEP_ALIVE_S), "--backlog", str(BACKLOG),
         "--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_S),
