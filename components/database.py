@@ -7,7 +7,6 @@ commands discover databases by (components/tags.py).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,6 +17,7 @@ import pulumi_aws as aws
 from components import tags as tag_names
 from components.db_alarms import instance_alarms
 from components.db_site import POSTGRES_PORT, DbPlacement, DbSite, DbSiteArgs
+from components.iam import service_trust_policy
 from components.kms import encryption_key
 from components.monitoring import Monitoring
 
@@ -118,18 +118,7 @@ class Database(pulumi.ComponentResource):
         """The role enhanced monitoring assumes to publish OS metrics (IAM is global: no region)."""
         role = aws.iam.Role(
             f"{self.name}-monitoring-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
             tags=self.args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -70,6 +70,15 @@ def policy_json(statements: Sequence[Statement]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+def service_trust_policy(service: str, *, pin_account: bool = True) -> pulumi.Output[str]:
+    """Only `service` may assume the role, on behalf of this account (unless the service sends no source account,
+    as EC2 does for instance profiles)."""
+    statement: Statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if pin_account:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id()}}
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 def ecs_tasks_trust_policy(region: str) -> pulumi.Output[str]:
     """Only ECS tasks of this account, in this region, may assume the role."""
     account = account_id()

@@ -8,13 +8,13 @@ that image pulls, secrets and logs never hair-pin through NAT. Nothing launched 
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import service_trust_policy
 from components.kms import logs_key
 
 # Endpoints private Fargate tasks need: image pulls (ecr.api, ecr.dkr; layers come from S3 via the gateway),
@@ -275,18 +275,7 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("vpc-flow-logs.amazonaws.com"),
             tags=self.args.tags,
             opts=child,
         )

@@ -23,7 +23,7 @@ import pulumi_random as random
 
 from components.aws_account import account_id
 from components.containers import TMP_VOLUME, execution_statements, hardened_container
-from components.iam import allow, policy_json, task_role
+from components.iam import allow, policy_json, service_trust_policy, task_role
 from components.kms import encryption_key, logs_key
 from components.monitoring import AlarmSpec, Monitoring
 from components.secure_bucket import SecureBucket, SecureBucketArgs
@@ -297,18 +297,7 @@ class Timescale(pulumi.ComponentResource):
         region = self.args.aws_region
         role = aws.iam.Role(
             f"{self.name}-node-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "ec2.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("ec2.amazonaws.com", pin_account=False),
             tags=self._tags("node-role"),
             opts=self._child(),
         )

@@ -15,6 +15,7 @@ import pytest
 
 from components.database import _first_secret_arn
 from offline.harness import DeclaredResource, Evaluation
+from offline.mocks import ACCOUNT_ID
 from stacks.config import LogicalRegion, StackConfig, parse_stack_config
 from stacks.data_tier import backup_replication_region
 from tests.infra.helpers import stack_config
@@ -256,7 +257,12 @@ def test_enhanced_monitoring_role_is_assumable_only_by_rds_monitoring(case: Case
     assert role.region is None  # IAM is global
     statement = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert statement == [
-        {"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}},  # the confused-deputy guard
+        }
     ]
     attached = [a.inputs["policyArn"] for a in case.evaluation.of_type(POLICY_ATTACHMENT) if a.parent_urn == role.urn]
     assert attached == ["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]

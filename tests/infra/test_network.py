@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable
 
 from offline.harness import DeclaredResource, Evaluation
+from offline.mocks import ACCOUNT_ID
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -156,3 +158,11 @@ def test_app_regions_peer_with_every_database_region_both_ways(
             destinations = {r.inputs["destinationCidrBlock"] for r in routes}
             assert destinations == {cidr_of[connection.inputs["vpcId"]], cidr_of[connection.inputs["peerVpcId"]]}
             assert {r.region for r in routes} == {connection.region, connection.inputs["peerRegion"]}
+
+
+def test_flow_log_role_is_assumable_only_by_the_service_for_this_account(each_stack: Evaluation) -> None:
+    roles = {r.outputs["arn"]: r for r in each_stack.of_type("aws:iam/role:Role")}
+    for flow_log in each_stack.of_type(FLOW_LOG):
+        (statement,) = json.loads(roles[flow_log.inputs["iamRoleArn"]].inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
