@@ -1,42 +1,21 @@
-"""Alembic environment of the analytics database: plain-SQL revisions over asyncpg (SQLAlchemy async engine).
+"""Alembic environment of the analytics database (see app/alembic_async.py for how revisions run).
 
-Its own version table, so the analytics revisions never collide with the app's even in one database. A session
-advisory lock serialises concurrent runs (the scheduled pipeline migrates before every run).
+Its own version table, so the analytics revisions never collide with the app's even in one database; its own lock
+key, since the scheduled pipeline migrates before every run.
 """
 
-import asyncio
-from typing import Any, Final
+from typing import Final
 
-import asyncpg
 from alembic import context
-from sqlalchemy import Connection, pool, text
-from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.alembic_async import run_migrations
 
 VERSION_TABLE: Final = "analytics_alembic_version"
 MIGRATION_LOCK: Final = 7_240_008  # arbitrary, fixed advisory-lock key for the analytics migrations
 
-
-def _run(connection: Connection) -> None:
-    context.configure(connection=connection, transaction_per_migration=True, version_table=VERSION_TABLE)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-async def _migrate(dsn: str) -> None:
-    async def connect() -> Any:
-        return await asyncpg.connect(dsn)
-
-    engine = create_async_engine("postgresql+asyncpg://", async_creator=connect, poolclass=pool.NullPool)
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
-            await conn.commit()
-            await conn.run_sync(_run)
-            await conn.commit()
-    finally:
-        await engine.dispose()
-
-
-if context.is_offline_mode():
-    raise SystemExit("offline (--sql) migrations are not supported; run `python -m analytics.migrate`")
-asyncio.run(_migrate(context.config.attributes["dsn"]))
+run_migrations(
+    context.config.attributes["dsn"],
+    lock_key=MIGRATION_LOCK,
+    version_table=VERSION_TABLE,
+    command="python -m analytics.migrate",
+)
