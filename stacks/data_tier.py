@@ -90,8 +90,8 @@ def build_data_tier(foundation: Foundation) -> DataTier:
             max_allocated_storage_gib=database.max_allocated_storage,
             backup_retention_days=database.backup_retention_days,
             max_replica_lag_seconds=database.max_replica_lag_seconds,
-            # Staging carries none of the cost-heavy options, whatever database.multiAz says.
-            multi_az=database.multi_az and production,
+            # Multi-AZ is what the stack says (the committed staging stack says no); safety defaults say yes.
+            multi_az=database.multi_az,
             protected=production,
             backup_replication_region=backup_replication_region(config),
             database_name=DATABASE_NAME,

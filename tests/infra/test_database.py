@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from components.database import _first_secret_arn
-from offline.harness import DeclaredResource, Evaluation
+from offline.harness import DeclaredResource, Evaluation, load_stack_yaml
 from offline.mocks import ACCOUNT_ID
 from stacks.config import LogicalRegion, StackConfig, parse_stack_config
 from stacks.data_tier import backup_replication_region
@@ -427,7 +427,9 @@ def test_resource_alarms_on_every_instance(case: Case, metric: str, comparison: 
 def test_production_protects_data_and_staging_skips_the_cost(case: Case) -> None:
     production = case.config.is_production
     primary = case.primary().inputs
-    assert primary["multiAz"] is (production and case.config.database.multi_az)
+    assert primary["multiAz"] is case.config.database.multi_az  # honoured as configured, in every stack
+    if case.evaluation.config == load_stack_yaml("staging"):
+        assert primary["multiAz"] is False  # the committed staging stack pays for no standby
     assert primary["skipFinalSnapshot"] is not production
     assert bool(primary.get("finalSnapshotIdentifier")) is production
     for label, instance in _ids(case).items():
