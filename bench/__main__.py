@@ -58,7 +58,7 @@ def progress(message: str) -> None:
 
 
 def run(profile: Profile) -> dict[str, Any]:
-    """Every benchmark in order: infra (nothing else running), overhead (three variants), users, failover."""
+    """Every benchmark in order: infra (nothing else running), overhead (three variants), failover, users."""
     results: dict[str, Any] = {"profile": vars(profile), "machine": machine()}
     progress("infra evaluation")
     results["infra"] = run_infra("production", profile.infra_passes)
