@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export UV_PYTHON_DOWNLOADS := never
+# Let Python cache bytecode even where the environment forbids it: pulumi_aws alone takes 20+ s to compile, and the
+# tests start fresh interpreters (ops, bench smoke) that would otherwise compile it again each time.
+unexport PYTHONDONTWRITEBYTECODE
 PY := uv run --frozen --no-sync python
 STACK ?= staging
 
