@@ -14,8 +14,6 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-import asyncpg
-
 from app.pools import Node, NodeName
 
 log = logging.getLogger(__name__)
@@ -103,7 +101,7 @@ class HealthMonitor:
             async with asyncio.timeout(node.acquire_timeout_s):
                 conn = self._probe_conns.get(name)
                 if conn is None or conn.is_closed():
-                    conn = await asyncpg.connect(node.dsn, timeout=node.acquire_timeout_s)
+                    conn = await node.connect()
                     self._probe_conns[name] = conn
                 started = time.monotonic()
                 if name == "primary":

@@ -2,12 +2,17 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any, Final, Literal
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Final, Literal, TypeVar
 
 import asyncpg
 
+from app.credentials import CredentialsError, RotatingCredentials, secret_fetcher
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NodeName = Literal["primary", "eu", "us", "asia"]
 
@@ -23,6 +28,9 @@ _NODE_FAILURES: Final = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.CannotConnectNowError,
+    # Still refused after re-reading the secret, or the secret cannot be read: the node cannot serve.
+    asyncpg.InvalidAuthorizationSpecificationError,
+    CredentialsError,
 )
 
 
@@ -32,12 +40,19 @@ def is_node_failure(exc: BaseException) -> bool:
 
 
 class Node:
-    """A database node and its pool; the pool is created on first successful use."""
+    """A database node and its pool; the pool is created on first successful use.
 
-    def __init__(self, name: NodeName, dsn: str, settings: Settings) -> None:
+    With `credentials`, every new connection takes its user and password from that rotating source
+    (explicit arguments win over the DSN's), and a refused login re-reads the secret and tries once more.
+    """
+
+    def __init__(
+        self, name: NodeName, dsn: str, settings: Settings, credentials: RotatingCredentials | None = None
+    ) -> None:
         self.name: NodeName = name
         self.dsn = dsn
         self._settings = settings
+        self._credentials = credentials
         self._pool: Any = None
         self._lock = asyncio.Lock()
 
@@ -49,6 +64,14 @@ class Node:
     def has_pool(self) -> bool:
         return self._pool is not None
 
+    async def _connect_kwargs(self) -> dict[str, Any]:
+        """Arguments for every new connection: timeouts, plus the current user and the password source."""
+        kwargs: dict[str, Any] = {"timeout": self.acquire_timeout_s, "command_timeout": STATEMENT_TIMEOUT_S}
+        if self._credentials is not None:
+            current = await self._credentials.get()
+            kwargs.update(user=current.username, password=self._credentials.password)
+        return kwargs
+
     async def _ensure_pool(self) -> Any:
         async with self._lock:
             if self._pool is None:
@@ -57,10 +80,34 @@ class Node:
                     min_size=self._settings.database_pool_min,
                     max_size=self._settings.database_pool_max,
                     max_inactive_connection_lifetime=self._settings.database_idle_timeout / 1000,
-                    timeout=self.acquire_timeout_s,
-                    command_timeout=STATEMENT_TIMEOUT_S,
+                    **await self._connect_kwargs(),
                 )
             return self._pool
+
+    async def _retry_refused(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run `attempt`; if the server refused our login, re-read the credentials and run it once more."""
+        if self._credentials is None:
+            return await attempt()
+        generation = self._credentials.generation
+        try:
+            return await attempt()
+        except asyncpg.InvalidAuthorizationSpecificationError as exc:  # InvalidPasswordError is one
+            log.warning("node %s refused the login (%s); re-reading the credentials", self.name, exc)
+            self._credentials.invalidate(generation)
+            if self._pool is not None:  # the user may have changed too; the password is read per connection
+                self._pool.set_connect_args(self.dsn, **await self._connect_kwargs())
+            return await attempt()
+
+    async def connect(self) -> Any:
+        """A single connection outside the pool (the health probe's), with the same credentials and retry."""
+        return await self._retry_refused(self._connect_once)
+
+    async def _connect_once(self) -> Any:
+        return await asyncpg.connect(self.dsn, **await self._connect_kwargs())
+
+    async def _acquire(self) -> Any:
+        pool = await self._ensure_pool()
+        return pool, await pool.acquire()
 
     async def open(self) -> None:
         """Create the pool now (the health monitor calls this once the node answers)."""
@@ -71,8 +118,7 @@ class Node:
     async def connection(self) -> AsyncIterator[Any]:
         """A pooled connection, obtained within DATABASE_ACQUIRE_TIMEOUT or TimeoutError/OSError."""
         async with asyncio.timeout(self.acquire_timeout_s):
-            pool = await self._ensure_pool()
-            conn = await pool.acquire()
+            pool, conn = await self._retry_refused(self._acquire)
         try:
             yield conn
         finally:
@@ -94,8 +140,11 @@ class Node:
 
 
 def build_nodes(settings: Settings) -> dict[NodeName, Node]:
-    """The primary plus every configured replica."""
-    nodes: dict[NodeName, Node] = {"primary": Node("primary", settings.database_url, settings)}
+    """The primary plus every configured replica; with DATABASE_SECRET_ARN all share one rotating source
+    (RDS read replicas use the primary's master credentials)."""
+    arn = settings.database_secret_arn
+    credentials = RotatingCredentials(secret_fetcher(arn)) if arn else None
+    nodes: dict[NodeName, Node] = {"primary": Node("primary", settings.database_url, settings, credentials)}
     for region, url in settings.replica_urls.items():
-        nodes[region] = Node(region, url, settings)
+        nodes[region] = Node(region, url, settings, credentials)
     return nodes

@@ -9,21 +9,20 @@
 | DATABASE_ACQUIRE_TIMEOUT | ms, 2000 | longest wait for a connection; a down primary answers 503 within it |
 | DATABASE_IDLE_TIMEOUT | ms, 300000 | idle pooled connections are closed after this |
 | DATABASE_MAX_REPLICA_LAG_MS | ms, 5000 | replicas lagging this much or more are skipped |
-| DATABASE_SECRET_ARN | Secrets Manager ARN, optional | RDS-managed secret whose username/password go into the URLs |
+| DATABASE_SECRET_ARN | Secrets Manager ARN, optional | RDS master secret, read at start; pools re-read it on rotation |
 | ORIGIN_VERIFY_SECRET | string, optional | geo headers count only when X-Origin-Verify equals it |
 | CORS_ALLOW_ORIGINS | comma-separated origins, empty | browser origins allowed by CORS (empty: CORS off) |
 | HEALTH_PROBE_INTERVAL_MS | ms, 500 | how often every node is probed for health and lag |
 """
 
-import json
 from typing import Annotated, Any, Self
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import boto3
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.countries import Region
+from app.credentials import Credentials, CredentialsError, read_secret
 
 
 class ConfigError(Exception):
@@ -106,20 +105,12 @@ def _with_credentials(url: str, username: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _read_secret(arn: str) -> tuple[str, str]:
-    """Read the RDS-managed master secret ({"username", "password"}) in the ARN's own region."""
-    fields = arn.split(":")
-    if len(fields) < 7 or fields[:3] != ["arn", "aws", "secretsmanager"] or not fields[3]:
-        raise ConfigError(f"DATABASE_SECRET_ARN: not a Secrets Manager ARN (got {arn!r})")
+def _read_secret(arn: str) -> Credentials:
+    """The secret's credentials now, so a secret that cannot be read stops the start with the variable named."""
     try:
-        client = boto3.client("secretsmanager", region_name=fields[3])
-        raw = client.get_secret_value(SecretId=arn)["SecretString"]
-        secret = json.loads(raw)
-        return str(secret["username"]), str(secret["password"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"DATABASE_SECRET_ARN: secret is not JSON with username and password ({exc})") from None
-    except Exception as exc:  # boto3 raises many unrelated types; all mean "cannot read it"
-        raise ConfigError(f"DATABASE_SECRET_ARN: cannot read the secret: {exc}") from None
+        return read_secret(arn)
+    except CredentialsError as exc:
+        raise ConfigError(f"DATABASE_SECRET_ARN: {exc}") from None
 
 
 def load_settings(**overrides: Any) -> Settings:
