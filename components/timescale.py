@@ -53,6 +53,7 @@ class PipelineArgs:
     """
 
     image_uri: pulumi.Input[str]  # <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest>
+    repository_arn: pulumi.Input[str]  # the ECR repository holding it: the execution role pulls from it only
     subnet_ids: Sequence[pulumi.Input[str]]  # private subnets of the cluster's VPC
     security_group_id: pulumi.Input[str]  # the pipeline identity SG the cluster (and the main database) admit
     source_url: pulumi.Input[str]  # credential-free URL of a main-database replica (ANALYTICS_SOURCE_URL)
@@ -567,7 +568,7 @@ class Timescale(pulumi.ComponentResource):
             f"{name}-execution",
             region=region,
             statements=execution_statements(
-                repository_arn=pulumi.Output.from_input(pipeline.image_uri).apply(repository_arn_of),
+                repository_arn=pipeline.repository_arn,
                 log_group_arn=log_group.arn,
                 secret_arns=[self.secret_arn, pipeline.source_secret_arn],
             ),
@@ -671,11 +672,3 @@ class Timescale(pulumi.ComponentResource):
             ),
             opts=self._child(),
         )
-
-
-def repository_arn_of(image_uri: str) -> str:
-    """`<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:...` -> the repository's ARN (pull from it only)."""
-    registry, _, rest = image_uri.partition("/")
-    account, _, _, region = registry.split(".")[:4]
-    repository = rest.split("@")[0].split(":")[0]
-    return f"arn:aws:ecr:{region}:{account}:repository/{repository}"

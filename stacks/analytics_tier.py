@@ -15,7 +15,7 @@ from stacks.foundation import Foundation
 
 @dataclass
 class AnalyticsTier:
-    timescale: Timescale | None = None
+    timescale: Timescale
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,17 +63,12 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
     )
 
 
-def _pipeline(foundation: Foundation, data: DataTier, app: AppTier) -> PipelineArgs | None:
-    """The scheduled extractor, reading from the main database's replica nearest the primary.
-
-    Skipped (None) while the app tier publishes no image for the primary's AWS region or the data tier has no
-    database: the task runs the app image and copies from that database, so without them it has nothing to run.
-    """
+def _pipeline(foundation: Foundation, data: DataTier, app: AppTier) -> PipelineArgs:
+    """The scheduled extractor: the app image (published in the primary's region too), reading from the main
+    database's replica nearest the primary."""
     config = foundation.config
     primary = config.primary_region
-    image = app.image_uris.get(config.aws_region_of(primary))
-    if image is None or data.primary_address is None or data.secret_arn is None:
-        return None
+    aws_region = config.aws_region_of(primary)
     replicas: list[pulumi.Output[str]] = [
         data.replica_addresses[region]
         for region in (primary, *config.read_replica_regions)
@@ -82,7 +77,8 @@ def _pipeline(foundation: Foundation, data: DataTier, app: AppTier) -> PipelineA
     source = replicas[0] if replicas else data.primary_address  # the pipeline warns when it reads a primary
     network = foundation.networks[primary]
     return PipelineArgs(
-        image_uri=image,
+        image_uri=app.image_uris[aws_region],
+        repository_arn=app.repository_arns[aws_region],
         subnet_ids=network.private_subnet_ids,
         security_group_id=network.workload_security_groups["pipeline"].id,
         source_url=postgres_url(source, data.port, data.database_name),

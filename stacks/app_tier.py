@@ -33,6 +33,7 @@ class AppTier:
     """What the analytics tier reads: the image the pipeline task runs too."""
 
     image_uris: dict[str, pulumi.Output[str]] = field(default_factory=dict)  # AWS region -> image URI by digest
+    repository_arns: dict[str, pulumi.Output[str]] = field(default_factory=dict)  # AWS region -> ECR repository ARN
     services: dict[str, Service] = field(default_factory=dict)  # logical region -> Service
     outputs: dict[str, Any] = field(default_factory=dict)
 
@@ -44,8 +45,6 @@ def postgres_url(host: pulumi.Input[str], port: int, database: str) -> pulumi.Ou
 
 def database_environment(config: StackConfig, data: DataTier) -> dict[str, pulumi.Input[str]]:
     """The app contract's database variables (DESIGN.md), built from the data tier; no secret values in here."""
-    if data.primary_address is None or data.secret_arn is None:
-        raise ValueError("app tier: the data tier provided no primary address or secret ARN")
     environment: dict[str, pulumi.Input[str]] = {
         "DATABASE_URL": postgres_url(data.primary_address, data.port, data.database_name),
         "DATABASE_PRIMARY_REGION": config.primary_region,
@@ -98,7 +97,7 @@ def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier) -> Ap
                 max_count=config.service.max_count,
                 environment=environment,
                 secrets={"ORIGIN_VERIFY_SECRET": edge.origin_secret.secret_arns[aws_region]},
-                task_secret_arns=[data.secret_arn] if data.secret_arn is not None else [],
+                task_secret_arns=[data.secret_arn],
                 log_retention_days=365 if production else 30,
                 # The target group must be attached (listener rule) before a service can register into it.
                 depends_on=[lb],
@@ -128,6 +127,7 @@ def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier) -> Ap
     )
     return AppTier(
         image_uris=image.image_uris,
+        repository_arns={region: repository.arn for region, repository in image.repositories.items()},
         services=services,
         outputs={
             "appImageUris": image.image_uris,

@@ -23,12 +23,12 @@ FALLBACK_BACKUP_REGIONS = ("us-east-1", "us-west-2")
 class DataTier:
     """What later tiers read: where the databases are and how to authenticate."""
 
-    primary_address: pulumi.Output[str] | None = None
-    replica_addresses: dict[LogicalRegion, pulumi.Output[str]] = field(default_factory=dict)
-    secret_arn: pulumi.Output[str] | None = None
+    database: Database  # the component itself (the dashboard charts its instances)
+    primary_address: pulumi.Output[str]
+    replica_addresses: dict[LogicalRegion, pulumi.Output[str]]
+    secret_arn: pulumi.Output[str]
     database_name: str = DATABASE_NAME
     port: int = DATABASE_PORT
-    database: Database | None = None  # the component itself, for the dashboard
     outputs: dict[str, Any] = field(default_factory=dict)
 
 

@@ -22,17 +22,14 @@ def build_observability_tier(
     foundation: Foundation, data: DataTier, edge: EdgeTier, analytics: AnalyticsTier
 ) -> ObservabilityTier:
     config = foundation.config
-    databases: list[DatabaseRef] = []
-    if data.database is not None:
-        databases.append(
-            DatabaseRef(
-                identifier=data.database.primary.identifier,
-                aws_region=config.aws_region_of(config.primary_region),
-                logical_region=config.primary_region,
-                role="primary",
-            )
-        )
-        databases += [
+    databases = [
+        DatabaseRef(
+            identifier=data.database.primary.identifier,
+            aws_region=config.aws_region_of(config.primary_region),
+            logical_region=config.primary_region,
+            role="primary",
+        ),
+        *(
             DatabaseRef(
                 identifier=data.database.replicas[region].identifier,
                 aws_region=config.aws_region_of(region),
@@ -40,7 +37,8 @@ def build_observability_tier(
                 role="replica",
             )
             for region in config.read_replica_regions
-        ]
+        ),
+    ]
     load_balancers = [
         LoadBalancerRef(
             arn_suffix=lb.alb.arn_suffix,
@@ -50,14 +48,10 @@ def build_observability_tier(
         )
         for region, lb in edge.load_balancers.items()
     ]
-    nodes = (
-        [
-            InstanceRef(instance_id=instance.id, aws_region=config.aws_region_of(config.primary_region), label=node)
-            for node, instance in analytics.timescale.instances.items()
-        ]
-        if analytics.timescale is not None
-        else []
-    )
+    nodes = [
+        InstanceRef(instance_id=instance.id, aws_region=config.aws_region_of(config.primary_region), label=node)
+        for node, instance in analytics.timescale.instances.items()
+    ]
     dashboard = Dashboard(
         "dashboard",
         DashboardArgs(

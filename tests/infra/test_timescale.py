@@ -317,9 +317,7 @@ def test_outputs_exported(cluster: Cluster) -> None:
 
 
 def test_pipeline_runs_the_app_image_on_a_schedule_like_the_app(cluster: Cluster) -> None:
-    images = cluster.evaluation.outputs.get("appImageUris", {})
-    if cluster.region not in images:  # only until the app tier publishes an image for the primary's region
-        pytest.skip("the app tier publishes no image for the primary region: the schedule is skipped by design")
+    images = cluster.evaluation.outputs["appImageUris"]  # the app tier publishes one in the primary's region too
     schedule = cluster.one(SCHEDULE)
     (task,) = cluster.mine(TASK_DEFINITION)
     (container,) = json.loads(task.inputs["containerDefinitions"])
@@ -366,3 +364,12 @@ def test_more_standbys_than_azs_fails_before_any_resource_exists() -> None:
 def _actions(statement: dict[str, Any]) -> list[str]:
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)
+
+
+def test_pipeline_pulls_only_from_the_app_repository_in_its_region(cluster: Cluster) -> None:
+    policies = {p.name: json.loads(p.inputs["policy"])["Statement"] for p in cluster.mine(ROLE_POLICY)}
+    pull = next(s for s in policies["timescale-pipeline-execution-policy"] if s["Sid"] == "EcrPullThisRepository")
+    (repository,) = [
+        r for r in cluster.evaluation.of_type("aws:ecr/repository:Repository") if r.region == cluster.region
+    ]
+    assert pull["Resource"] == [repository.outputs["arn"]]
