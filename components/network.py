@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components import tags as tag_names
 from components.iam import service_trust_policy
 from components.kms import logs_key
 
@@ -66,7 +67,7 @@ class Network(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         def tags(resource: str) -> dict[str, str]:
-            return {**args.tags, "Name": f"{name}-{resource}", "LogicalRegion": args.logical_region}
+            return {**args.tags, "Name": f"{name}-{resource}", tag_names.LOGICAL_REGION: args.logical_region}
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",

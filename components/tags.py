@@ -1,8 +1,7 @@
-"""Tag names every component sets. ops/tags.py reads the same names to find a stack's databases."""
+"""Tag names every component sets. ops/tags.py reads the same names to find a stack's databases
+(tests/infra/test_tag_contract.py fails if the two drift apart)."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 PROJECT = "Project"
 STACK = "Stack"
@@ -15,8 +14,3 @@ MAX_REPLICA_LAG_SECONDS = "MaxReplicaLagSeconds"
 def stack_tags(project: str, stack: str, environment: str) -> dict[str, str]:
     """Tags on every taggable resource: who owns it and how safe it must be kept."""
     return {PROJECT: project, STACK: stack, ENVIRONMENT: environment, "ManagedBy": "pulumi"}
-
-
-def with_tags(base: Mapping[str, str], **extra: str) -> dict[str, str]:
-    """Base tags plus resource-specific ones (e.g. Name), without mutating the base."""
-    return {**base, **extra}
