@@ -6,12 +6,23 @@ program makes are answered from a small table; an unknown invoke fails loudly so
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from typing import Any
 
 import pulumi
 
 ACCOUNT_ID = "123456789012"
+
+
+def _stable(text: str) -> int:
+    """A hash that is the same in every run (str hash() is salted per process), so plans and diagrams are stable."""
+    return zlib.crc32(text.encode())
+
+
+def prefix_list_id(region: str, name: str) -> str:
+    """The id these mocks answer for the managed prefix list `name` in `region` (tests compare against it)."""
+    return f"pl-{_stable(region + '/' + name) % 16**8:08x}"
 
 
 def _service_of(type_token: str) -> str:
@@ -78,11 +89,11 @@ def _computed_outputs(args: pulumi.runtime.MockResourceArgs, region: str) -> dic
             "mainRouteTableId": f"rtb-{name}",
         },
         "aws:ec2/instance:Instance": lambda: {
-            "privateIp": f"10.0.{abs(hash(name)) % 250}.{abs(hash(name[::-1])) % 250 + 4}",
+            "privateIp": f"10.0.{_stable(name) % 250}.{_stable(name[::-1]) % 250 + 4}",
             "privateDns": f"ip-{name}.{region}.compute.internal",
         },
         "aws:kms/key:Key": lambda: {"keyId": f"key-{name}"},
-        "aws:route53/zone:Zone": lambda: {"zoneId": f"Z{abs(hash(name)) % 10**12:012d}"},
+        "aws:route53/zone:Zone": lambda: {"zoneId": f"Z{_stable(name) % 10**12:012d}"},
         "aws:secretsmanager/secret:Secret": lambda: {},
         "random:index/randomPassword:RandomPassword": lambda: {
             "result": "mock-" + "x" * (int(inputs.get("length", 32)) - 5)
@@ -131,7 +142,7 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             "aws:index/getPartition:getPartition": lambda: {"partition": "aws", "dnsSuffix": "amazonaws.com"},
             "aws:index/getRegion:getRegion": lambda: {"name": region, "region": region, "id": region},
             "aws:ec2/getManagedPrefixList:getManagedPrefixList": lambda: {
-                "id": f"pl-{abs(hash((region, args.args.get('name')))) % 10**8:08x}",
+                "id": prefix_list_id(region, str(args.args.get("name"))),
                 "name": args.args.get("name", ""),
             },
             "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda: {

@@ -18,6 +18,7 @@ from components.iam import allow
 from components.image import AppImageArgs, context_tag
 from components.service import ServiceArgs
 from offline.harness import ROOT, DeclaredResource, Evaluation
+from offline.mocks import prefix_list_id
 
 SERVICE = "aws:ecs/service:Service"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -526,14 +527,9 @@ def test_no_route53_probe_reaches_the_alb(stack: Evaluation) -> None:
     assert {c.inputs["type"] for c in stack.of_type(HEALTH_CHECK)} <= {"CALCULATED", "CLOUDWATCH_METRIC"}
 
 
-def mock_prefix_list_id(region: str, name: str) -> str:
-    """The id offline/mocks.py answers for `get_managed_prefix_list(name=...)` in `region` (same process)."""
-    return f"pl-{abs(hash((region, name))) % 10**8:08x}"
-
-
 def test_alb_admits_only_cloudfront(stack: Evaluation) -> None:
     for alb in stack.of_type(LOAD_BALANCER):
-        cloudfront = mock_prefix_list_id(str(alb.region), CLOUDFRONT_PREFIX_LIST)
+        cloudfront = prefix_list_id(str(alb.region), CLOUDFRONT_PREFIX_LIST)
         for group_id in alb.inputs["securityGroups"]:
             group = by_output(stack, SECURITY_GROUP, "id", group_id)
             rules = group.inputs.get("ingress", [])
