@@ -11,6 +11,11 @@ command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
 [[ -x /usr/sbin/pgpool ]] || need_apt+=(pgpool2)
 command -v wrk >/dev/null || need_apt+=(wrk)
+# The dashboard's browser tests (Playwright drives Debian's Chromium; its own browser download cannot work here),
+# the PDF report checks (pdftotext) and a TrueType font the PDF embeds.
+[[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
+command -v pdftotext >/dev/null || need_apt+=(poppler-utils)
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need_apt+=(fonts-dejavu-core)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "missing Debian packages: ${need_apt[*]} (run as root or: sudo apt-get install ${need_apt[*]})" >&2
