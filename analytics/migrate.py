@@ -25,7 +25,8 @@ def alembic_config(dsn: str) -> Config:
     return config
 
 
-def upgrade(dsn: str, revision: str = "head") -> None:
+def upgrade(dsn: str, revision: str = "heads") -> None:
+    """Every branch head: the revenue, alerts and reports revisions each branch from the base schema."""
     command.upgrade(alembic_config(dsn), revision)
 
 
