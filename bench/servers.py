@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from app.server import SERVER_STACK
 from localdev.cluster import REPLICAS, Cluster, free_port
 
 REPO: Final = Path(__file__).resolve().parent.parent
 ROUTED: Final = "app.main:app"
 FLOOR: Final = "bench.floor:app"
+# The server stack the image ran before uvicorn[standard]: the pure-Python h11 parser on the default asyncio loop.
+LEGACY_STACK: Final = ("--loop", "asyncio", "--http", "h11")
 # Keep-alive longer than the longest think time, and a deep accept queue for thousands of users connecting at once.
 KEEP_ALIVE_S: Final = 75
 BACKLOG: Final = 16384
@@ -89,8 +92,18 @@ def wait_ready(server: AppServer, timeout_s: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def app_server(name: str, target: str, env: Mapping[str, str], workers: int, log_dir: Path) -> Iterator[AppServer]:
-    """uvicorn with the given workers on a free port; stopped (SIGINT, then SIGKILL) when the block ends.
+def app_server(
+    name: str,
+    target: str,
+    env: Mapping[str, str],
+    workers: int,
+    log_dir: Path,
+    *,
+    stack: tuple[str, ...] = SERVER_STACK,
+    cwd: Path = REPO,
+) -> Iterator[AppServer]:
+    """uvicorn with the given workers and server stack (event loop, HTTP parser) on a free port, running the code
+    under `cwd`; stopped (SIGINT, then SIGKILL) when the block ends.
 
     Not waited for: start every variant, then wait_ready() each, so their start-ups overlap."""
     port = free_port()
@@ -99,11 +112,11 @@ def app_server(name: str, target: str, env: Mapping[str, str], workers: int, log
         sys.executable, "-m", "bench.uvicorn_tcp", target, "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--no-access-log", "--log-level", "warning",
         "--timeout-keep-alive", str(KEEP_ALIVE_S), "--backlog", str(BACKLOG),
-        "--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_S),
+        "--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_S), *stack,
     ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            cmd, env=dict(env), cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     server = AppServer(name=name, url=f"http://127.0.0.1:{port}", proc=proc, log=log)
     try:

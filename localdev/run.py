@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
+from app.server import SERVER_STACK
 from localdev.cluster import PRIMARY, REPLICAS, STATE_FILE, Cluster, ClusterError, cleanup
 
 REPO: Final = Path(__file__).resolve().parent.parent
@@ -28,6 +29,11 @@ def app_environment(cluster: Cluster) -> dict[str, str]:
     for region in REPLICAS:
         env[f"DATABASE_READ_REPLICA_{region.upper()}"] = cluster.dsn(region)
     return env
+
+
+def app_command(host: str, port: int) -> list[str]:
+    """uvicorn serving the app on the same server stack as the image."""
+    return [sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port), *SERVER_STACK]
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -84,8 +90,7 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
         cluster = Cluster.create(RUN_DIR)
         env = app_environment(cluster)
         subprocess.run([sys.executable, "-m", "app.migrate"], env=env, cwd=REPO, check=True)
-        cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port)]
-        proc = subprocess.Popen(cmd, env=env, cwd=REPO, start_new_session=True)
+        proc = subprocess.Popen(app_command(host, port), env=env, cwd=REPO, start_new_session=True)
         (RUN_DIR / APP_PID_FILE).write_text(json.dumps({"pid": proc.pid}))
         base = f"http://{host}:{port}"
         _wait_http(f"{base}/health", proc)
