@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from app import api
+from app.analytics_db import AnalyticsDatabase, AnalyticsUnavailable, analytics_unavailable
 from app.health import HealthMonitor
 from app.middleware import EdgeMiddleware
 from app.pools import build_nodes
@@ -34,13 +35,15 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await monitor.stop()
-            await asyncio.gather(*(node.close() for node in nodes.values()))
+            await asyncio.gather(*(node.close() for node in nodes.values()), app.state.analytics.close())
 
     app = FastAPI(title="global-api", lifespan=lifespan)
     app.state.settings = settings
     app.state.started = time.monotonic()
+    app.state.analytics = AnalyticsDatabase(settings)
     app.include_router(api.router)
     app.add_exception_handler(DatabaseUnavailable, api.database_unavailable)
+    app.add_exception_handler(AnalyticsUnavailable, analytics_unavailable)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -13,6 +13,9 @@
 | ORIGIN_VERIFY_SECRET | string, optional | geo headers count only when X-Origin-Verify equals it |
 | CORS_ALLOW_ORIGINS | comma-separated origins, empty | browser origins allowed by CORS (empty: CORS off) |
 | HEALTH_PROBE_INTERVAL_MS | ms, 500 | how often every node is probed for health and lag |
+| ANALYTICS_DATABASE_URL | URL, optional | analytics database read by /api/analytics/* (unset: 503) |
+| ANALYTICS_API_TOKENS | comma-separated, optional | bearer tokens, >= 16 characters each (unset: all 401) |
+| ANALYTICS_BASE_CURRENCY | ISO 4217 code, USD | currency of the base-currency figures and of fx rates |
 """
 
 from typing import Annotated, Any, Self
@@ -23,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.countries import Region
 from app.credentials import Credentials, CredentialsError, read_secret
+from app.currencies import currency_code
 
 
 class ConfigError(Exception):
@@ -39,6 +43,19 @@ def _postgres_url(value: str) -> str:
 
 PostgresUrl = Annotated[str, AfterValidator(_postgres_url)]
 Millis = Annotated[int, Field(gt=0)]
+MIN_TOKEN_CHARS = 16
+
+
+def split_tokens(value: str) -> tuple[str, ...]:
+    """ANALYTICS_API_TOKENS as a tuple: comma-separated, surrounding blanks and empty items dropped."""
+    return tuple(token.strip() for token in value.split(",") if token.strip())
+
+
+def _tokens(value: SecretStr | None) -> SecretStr | None:
+    """Refuse guessable tokens; the message never repeats a token (it would end up in logs)."""
+    if value is not None and any(len(t) < MIN_TOKEN_CHARS for t in split_tokens(value.get_secret_value())):
+        raise ValueError(f"every token must have at least {MIN_TOKEN_CHARS} characters")
+    return value
 
 
 class Settings(BaseSettings):
@@ -60,6 +77,9 @@ class Settings(BaseSettings):
     origin_verify_secret: SecretStr | None = None
     cors_allow_origins: str = ""
     health_probe_interval_ms: Millis = 500
+    analytics_database_url: PostgresUrl | None = None
+    analytics_api_tokens: Annotated[SecretStr | None, AfterValidator(_tokens)] = None
+    analytics_base_currency: Annotated[str, AfterValidator(currency_code)] = "USD"
 
     @model_validator(mode="after")
     def _pool_bounds(self) -> Self:
@@ -81,8 +101,17 @@ class Settings(BaseSettings):
         return {region: url for region, url in urls.items() if url}
 
     @property
+    def analytics_tokens(self) -> tuple[str, ...]:
+        """The accepted analytics bearer tokens (empty: analytics endpoints refuse every call)."""
+        secret = self.analytics_api_tokens
+        return split_tokens(secret.get_secret_value()) if secret is not None else ()
+
+    @property
     def cors_origins(self) -> list[str]:
         return [o.strip() for o in self.cors_allow_origins.split(",") if o.strip()]
+
+
+_SECRET_VARIABLES = frozenset({"ANALYTICS_API_TOKENS", "ORIGIN_VERIFY_SECRET"})
 
 
 def _describe(error: Any) -> str:
@@ -91,7 +120,8 @@ def _describe(error: Any) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if not loc:
         return message
-    got = "" if error["type"] == "missing" else f" (got {error['input']!r})"
+    secret = loc in _SECRET_VARIABLES
+    got = "" if error["type"] == "missing" or secret else f" (got {error['input']!r})"
     return f"{loc}: {message}{got}"
 
 
