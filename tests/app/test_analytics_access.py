@@ -28,6 +28,7 @@ from tests.app.analytics_helpers import (
 from tests.app.helpers import Live, running_app
 
 PROBE = "/api/analytics/_probe"
+SLOW_PROBE = "/api/analytics/_slow"
 probe = APIRouter()
 
 
@@ -36,6 +37,11 @@ async def _probe(
     principal: Annotated[str, Depends(require_analytics_token)], conn: Annotated[Any, Depends(analytics_conn)]
 ) -> dict[str, Any]:
     return {"principal": principal, "one": await conn.fetchval("SELECT 1")}
+
+
+@probe.get(SLOW_PROBE)
+async def _slow(conn: Annotated[Any, Depends(analytics_conn)]) -> dict[str, Any]:
+    return {"slept": await conn.fetchval("SELECT pg_sleep(5) IS NULL")}
 
 
 async def _app(settings: Any) -> AsyncIterator[Live]:
@@ -195,18 +201,27 @@ async def test_analytics_unset_is_503(migrated: Cluster) -> None:
         assert "ANALYTICS_DATABASE_URL" in response.json()["detail"]
 
 
-async def test_connection_lost_mid_life_is_503_then_recovers(up: Live, migrated: Cluster) -> None:
-    assert (await up.client.get(PROBE, headers=bearer())).status_code == 200
-    killed = await asyncio.to_thread(
+async def test_connection_lost_mid_query_is_503_then_recovers(up: Live, migrated: Cluster) -> None:
+    """The analytics server process dies under a running query: 503 JSON (not a 500), and the next call after
+    the fail-fast window gets a fresh connection."""
+    slow = asyncio.create_task(up.client.get(SLOW_PROBE))
+    query = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(5)%' AND state = 'active'"
+    for _ in range(200):
+        if await asyncio.to_thread(migrated.sql, PRIMARY, query, "postgres") == "1":
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the slow analytics query never started")
+    await asyncio.to_thread(
         migrated.sql,
         PRIMARY,
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
         f" WHERE datname = '{ANALYTICS_DATABASE}' AND application_name = 'app-analytics'",
         "postgres",
     )
-    assert int(killed) >= 1
-    response = await up.client.get(PROBE, headers=bearer())
+    response = await slow
     assert response.status_code == 503, response.text
+    assert response.json()["error"] == "analytics_unavailable"
     await asyncio.sleep(1.1)  # past the fail-fast window
     assert (await up.client.get(PROBE, headers=bearer())).status_code == 200
 
