@@ -11,19 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from components.containers import TMP_VOLUME, execution_statements, hardened_container
-from components.iam import Statement, read_secrets, task_role
-from components.kms import logs_key
+from components.fargate_task import ContainerSpec, CpuArchitecture, FargateTask, FargateTaskArgs
+from components.iam import read_secrets
 
 CONTAINER_NAME = "app"
 MIGRATE_CONTAINER = "migrate"
 MIGRATE_COMMAND = ("python", "-m", "app.migrate")
-CpuArchitecture = Literal["X86_64", "ARM64"]
 _PredefinedMetric = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
 
 
@@ -99,39 +96,37 @@ class Service(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        key = logs_key(f"{name}-logs-key", region=region, tags=tags, parent=self, protect=args.protect)
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            region=region,
-            retention_in_days=args.log_retention_days,
-            kms_key_id=key.arn,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        self.execution_role = task_role(
-            f"{name}-execution", region=region, statements=self._execution_statements(), tags=tags, parent=self
-        )
-        self.task_role = task_role(
-            f"{name}-task", region=region, statements=self._task_statements(), tags=tags, parent=self
-        )
-        self.task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            region=region,
-            family=name,
-            cpu=str(args.cpu),
-            memory=str(args.memory),
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=args.cpu_architecture
+        task = FargateTask(
+            name,
+            FargateTaskArgs(
+                aws_region=region,
+                image_uri=args.image_uri,
+                repository_arn=args.repository_arn,
+                containers=[
+                    # Migrations run in every new task before the app accepts traffic: Alembic skips what is
+                    # applied and an advisory lock serialises tasks starting together, so a deploy that changes
+                    # the schema needs no extra step.
+                    ContainerSpec(MIGRATE_CONTAINER, command=MIGRATE_COMMAND, essential=False),
+                    ContainerSpec(
+                        CONTAINER_NAME, port=args.container_port, depends_on=[(MIGRATE_CONTAINER, "SUCCESS")]
+                    ),
+                ],
+                cpu=args.cpu,
+                memory=args.memory,
+                environment=args.environment,
+                secrets=args.secrets,
+                # What the app itself may do: read the database secret, nothing else.
+                task_statements=read_secrets(args.task_secret_arns, "ReadAppSecrets"),
+                cpu_architecture=args.cpu_architecture,
+                run_as_user=args.run_as_user,
+                log_retention_days=args.log_retention_days,
+                protect=args.protect,
+                tags=tags,
             ),
-            execution_role_arn=self.execution_role.arn,
-            task_role_arn=self.task_role.arn,
-            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
-            container_definitions=pulumi.Output.json_dumps(self._containers()),
-            tags=tags,
-            opts=child,
+            parent=self,
         )
+        self.log_group, self.task_definition = task.log_group, task.task_definition
+        self.execution_role, self.task_role = task.execution_role, task.task_role
         self.service = aws.ecs.Service(
             f"{name}-service",
             region=region,
@@ -164,44 +159,6 @@ class Service(pulumi.ComponentResource):
         self.register_outputs(
             {"clusterName": self.cluster.name, "serviceName": self.service.name, "logGroup": self.log_group.name}
         )
-
-    def _containers(self) -> list[dict[str, object]]:
-        """The app, started only after a one-shot `python -m app.migrate` container has succeeded.
-
-        Migrations run in every new task before the app accepts traffic: Alembic skips what is applied and an
-        advisory lock serialises tasks starting together, so a deploy that changes the schema needs no extra step.
-        """
-        args = self.args
-
-        def container(name: str, **extra: Any) -> dict[str, object]:
-            return hardened_container(
-                name=name,
-                image=args.image_uri,
-                user=args.run_as_user,
-                log_group_name=self.log_group.name,
-                region=args.aws_region,
-                environment=args.environment,
-                secrets=args.secrets,
-                **extra,
-            )
-
-        return [
-            container(MIGRATE_CONTAINER, command=MIGRATE_COMMAND, essential=False),
-            container(CONTAINER_NAME, port=args.container_port, depends_on=[(MIGRATE_CONTAINER, "SUCCESS")]),
-        ]
-
-    def _execution_statements(self) -> list[Statement]:
-        """What ECS needs to start the task: pull this image, write this log group, read the injected secrets."""
-        args = self.args
-        return execution_statements(
-            repository_arn=args.repository_arn,
-            log_group_arn=self.log_group.arn,
-            secret_arns=[args.secrets[k] for k in sorted(args.secrets)],
-        )
-
-    def _task_statements(self) -> list[Statement]:
-        """What the app itself may do: read the database secret, nothing else."""
-        return read_secrets(self.args.task_secret_arns, "ReadAppSecrets")
 
     def _autoscaling(self, name: str) -> None:
         """Track CPU and ALB requests per target; whichever asks for more tasks wins."""

@@ -1,4 +1,4 @@
-"""The self-managed TimescaleDB analytics cluster on EC2, and the scheduled pipeline task that fills it.
+"""The self-managed TimescaleDB analytics cluster on EC2 (the tasks that fill and read it are built elsewhere).
 
 AWS offers no managed TimescaleDB (RDS lacks the extension), so a primary and `replicas` streaming standbys run on
 EC2 in the primary region's private subnets, one per AZ, from one launch template. Nodes have no public IP and no
@@ -21,10 +21,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.aws_account import account_id
-from components.containers import TMP_VOLUME, execution_statements, hardened_container
-from components.iam import allow, policy_json, service_trust_policy, task_role
-from components.kms import encryption_key, logs_key
+from components.iam import policy_json, service_trust_policy
+from components.kms import encryption_key
 from components.monitoring import AlarmSpec, Monitoring
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 
@@ -44,27 +42,6 @@ SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 # the launch template resolves it at launch time (`resolve:ssm:`), so no AMI id is pinned and no invoke is made.
 UBUNTU_AMI_PARAMETER = "/aws/service/canonical/ubuntu/server/24.04/stable/current/{arch}/hvm/ebs-gp3/ami-id"
 _UBUNTU_ARCH = {"arm64": "arm64", "x86_64": "amd64"}
-
-
-@dataclass(frozen=True)
-class PipelineArgs:
-    """The scheduled extractor: the app's image running `command` next to the cluster, like the app (non-root,
-    read-only root file system, no public IP, secrets injected by ECS, roles scoped to exactly what it touches).
-    """
-
-    image_uri: pulumi.Input[str]  # <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest>
-    repository_arn: pulumi.Input[str]  # the ECR repository holding it: the execution role pulls from it only
-    subnet_ids: Sequence[pulumi.Input[str]]  # private subnets of the cluster's VPC
-    security_group_id: pulumi.Input[str]  # the pipeline identity SG the cluster (and the main database) admit
-    source_url: pulumi.Input[str]  # credential-free URL of a main-database replica (ANALYTICS_SOURCE_URL)
-    source_secret_arn: pulumi.Input[str]  # its {username, password} secret, injected as PGUSER / PGPASSWORD
-    schedule_expression: str = "rate(15 minutes)"
-    command: Sequence[str] = ("python", "-m", "analytics.pipeline")
-    cpu: int = 256
-    memory: int = 512
-    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"  # must match the image's build platform
-    run_as_user: str = "10001:10001"
-    log_retention_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -98,7 +75,6 @@ class TimescaleArgs:
     disk_alarm_percent: float = 80
     memory_alarm_percent: float = 90
     protect: bool = True  # production: protect=True on data, key and backups; no API termination
-    pipeline: PipelineArgs | None = None  # None: no scheduled extractor (e.g. no app image yet)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -153,10 +129,6 @@ def cloudwatch_agent_config() -> dict[str, Any]:
     }
 
 
-def _policy(statements: Sequence[Mapping[str, Any]]) -> pulumi.Output[str]:
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
 class Timescale(pulumi.ComponentResource):
     """A TimescaleDB primary + standbys with backups, private DNS and alarms."""
 
@@ -198,7 +170,6 @@ class Timescale(pulumi.ComponentResource):
         self._dns()
         for node, instance in self.instances.items():
             self._alarms(node, instance)
-        self.schedule = self._pipeline(args.pipeline) if args.pipeline else None
         self.register_outputs(
             {
                 "primaryHost": args.primary_host,
@@ -308,7 +279,7 @@ class Timescale(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{self.name}-node-policy",
             role=role.id,
-            policy=_policy(
+            policy=policy_json(
                 [
                     {
                         "Sid": "ListBackupPrefix",
@@ -542,133 +513,3 @@ class Timescale(pulumi.ComponentResource):
         ]
         for spec in specs:
             args.monitoring.alarm(spec, region=args.aws_region, parent=self)
-
-    def _pipeline(self, pipeline: PipelineArgs) -> aws.scheduler.Schedule:
-        """`python -m analytics.pipeline` on Fargate, started by an EventBridge schedule; overlapping runs are
-        harmless (the pipeline takes a run lock in the analytics database).
-        """
-        region, name = self.args.aws_region, f"{self.name}-pipeline"
-        cluster = aws.ecs.Cluster(
-            name,
-            region=region,
-            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
-            tags=self._tags("pipeline"),
-            opts=self._child(),
-        )
-        key = logs_key(f"{name}-logs-key", region=region, tags=self.args.tags, parent=self)
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            region=region,
-            retention_in_days=pipeline.log_retention_days,
-            kms_key_id=key.arn,
-            tags=self._tags("pipeline-logs"),
-            opts=self._child(),
-        )
-        execution_role = task_role(
-            f"{name}-execution",
-            region=region,
-            statements=execution_statements(
-                repository_arn=pipeline.repository_arn,
-                log_group_arn=log_group.arn,
-                secret_arns=[self.secret_arn, pipeline.source_secret_arn],
-            ),
-            tags=self.args.tags,
-            parent=self,
-        )
-        # The extractor reads everything it needs from its injected environment: its task role grants nothing.
-        runtime_role = task_role(f"{name}-task", region=region, statements=[], tags=self.args.tags, parent=self)
-        container = hardened_container(
-            name="pipeline",
-            image=pipeline.image_uri,
-            command=pipeline.command,
-            user=pipeline.run_as_user,
-            log_group_name=log_group.name,
-            region=region,
-            environment={"ANALYTICS_SOURCE_URL": pipeline.source_url},
-            secrets={
-                "ANALYTICS_DATABASE_URL": pulumi.Output.concat(self.secret_arn, ":url::"),
-                "PGUSER": pulumi.Output.concat(pipeline.source_secret_arn, ":username::"),
-                "PGPASSWORD": pulumi.Output.concat(pipeline.source_secret_arn, ":password::"),
-            },
-        )
-        task_definition = aws.ecs.TaskDefinition(
-            name,
-            region=region,
-            family=name,
-            cpu=str(pipeline.cpu),
-            memory=str(pipeline.memory),
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=pipeline.cpu_architecture
-            ),
-            execution_role_arn=execution_role.arn,
-            task_role_arn=runtime_role.arn,
-            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
-            container_definitions=pulumi.Output.json_dumps([container]),
-            tags=self._tags("pipeline"),
-            opts=self._child(),
-        )
-        scheduler_role = aws.iam.Role(
-            f"{name}-scheduler",
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "scheduler.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id()}},
-                        }
-                    ],
-                }
-            ),
-            tags=self._tags("pipeline-scheduler"),
-            opts=self._child(),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-scheduler-policy",
-            role=scheduler_role.id,
-            policy=policy_json(
-                [
-                    allow(
-                        ["ecs:RunTask"],
-                        [pulumi.Output.concat("arn:aws:ecs:", region, ":", account_id(), f":task-definition/{name}:*")],
-                        "RunThePipelineTask",
-                        condition={"ArnEquals": {"ecs:cluster": cluster.arn}},
-                    ),
-                    allow(
-                        ["iam:PassRole"],
-                        [execution_role.arn, runtime_role.arn],
-                        "PassItsRoles",
-                        condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-                    ),
-                ]
-            ),
-            opts=self._child(scheduler_role),
-        )
-        return aws.scheduler.Schedule(
-            name,
-            region=region,
-            description="Incremental copy from the main database into TimescaleDB",
-            schedule_expression=pipeline.schedule_expression,
-            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
-            target=aws.scheduler.ScheduleTargetArgs(
-                arn=cluster.arn,
-                role_arn=scheduler_role.arn,
-                ecs_parameters=aws.scheduler.ScheduleTargetEcsParametersArgs(
-                    task_definition_arn=task_definition.arn,
-                    launch_type="FARGATE",
-                    task_count=1,
-                    network_configuration=aws.scheduler.ScheduleTargetEcsParametersNetworkConfigurationArgs(
-                        subnets=list(pipeline.subnet_ids),
-                        security_groups=[pipeline.security_group_id],
-                        assign_public_ip=False,
-                    ),
-                ),
-                # A missed run is caught up by the next one (the extractor is incremental and idempotent).
-                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=0),
-            ),
-            opts=self._child(),
-        )

@@ -7,7 +7,9 @@ from typing import Any
 
 import pulumi
 
-from components.timescale import PipelineArgs, Timescale, TimescaleArgs
+from components.fargate_task import ContainerSpec, FargateTaskArgs
+from components.scheduled_task import ScheduledTask, ScheduledTaskArgs
+from components.timescale import Timescale, TimescaleArgs
 from stacks.app_tier import AppTier, postgres_url
 from stacks.data_tier import DataTier
 from stacks.foundation import Foundation
@@ -16,6 +18,7 @@ from stacks.foundation import Foundation
 @dataclass
 class AnalyticsTier:
     timescale: Timescale
+    pipeline: ScheduledTask
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -24,7 +27,6 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
     primary = config.primary_region
     network = foundation.networks[primary]
     settings = config.timescale
-    pipeline = _pipeline(foundation, data, app)
     clients = {
         workload: group.id
         for workload, group in network.workload_security_groups.items()
@@ -49,12 +51,12 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
             volume_throughput=settings.volume_throughput,
             postgres_major=config.database.engine_major,
             protect=config.is_production,
-            pipeline=pipeline,
             tags=foundation.tags,
         ),
     )
     return AnalyticsTier(
         timescale=timescale,
+        pipeline=_pipeline(foundation, data, app, timescale),
         outputs={
             "timescalePrimaryHost": timescale.args.primary_host,
             "timescaleReplicaHost": timescale.args.replica_host,
@@ -63,9 +65,9 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
     )
 
 
-def _pipeline(foundation: Foundation, data: DataTier, app: AppTier) -> PipelineArgs:
+def _pipeline(foundation: Foundation, data: DataTier, app: AppTier, timescale: Timescale) -> ScheduledTask:
     """The scheduled extractor: the app image (published in the primary's region too), reading from the main
-    database's replica nearest the primary."""
+    database's replica nearest the primary, writing to the TimescaleDB primary."""
     config = foundation.config
     primary = config.primary_region
     aws_region = config.aws_region_of(primary)
@@ -76,12 +78,29 @@ def _pipeline(foundation: Foundation, data: DataTier, app: AppTier) -> PipelineA
     ]
     source = replicas[0] if replicas else data.primary_address  # the pipeline warns when it reads a primary
     network = foundation.networks[primary]
-    return PipelineArgs(
-        image_uri=app.image_uris[aws_region],
-        repository_arn=app.repository_arns[aws_region],
-        subnet_ids=network.private_subnet_ids,
-        security_group_id=network.workload_security_groups["pipeline"].id,
-        source_url=postgres_url(source, data.port, data.database_name),
-        source_secret_arn=data.secret_arn,
-        log_retention_days=365 if config.is_production else 30,
+    name = "timescale-pipeline"
+    return ScheduledTask(
+        name,
+        ScheduledTaskArgs(
+            task=FargateTaskArgs(
+                aws_region=aws_region,
+                image_uri=app.image_uris[aws_region],
+                repository_arn=app.repository_arns[aws_region],
+                containers=[ContainerSpec("pipeline", command=("python", "-m", "analytics.pipeline"))],
+                environment={"ANALYTICS_SOURCE_URL": postgres_url(source, data.port, data.database_name)},
+                secrets={
+                    "ANALYTICS_DATABASE_URL": pulumi.Output.concat(timescale.secret_arn, ":url::"),
+                    "PGUSER": pulumi.Output.concat(data.secret_arn, ":username::"),
+                    "PGPASSWORD": pulumi.Output.concat(data.secret_arn, ":password::"),
+                },
+                secret_arns=[timescale.secret_arn, data.secret_arn],
+                log_retention_days=365 if config.is_production else 30,
+                tags={**foundation.tags, "Name": name},
+            ),
+            schedule_expression="rate(15 minutes)",
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=network.workload_security_groups["pipeline"].id,
+            description="Incremental copy from the main database into TimescaleDB",
+            tags=foundation.tags,
+        ),
     )

@@ -223,8 +223,13 @@ def test_image_args_reject_a_missing_dockerfile(tmp_path: Path) -> None:
 
 
 def app_owned(stack: Evaluation, type_token: str) -> list[DeclaredResource]:
-    """Resources of the app, not of the analytics pipeline (components/timescale.py), which runs an ECS task too."""
-    return [r for r in stack.of_type(type_token) if not r.name.startswith("timescale-")]
+    """Resources of the app, not of the scheduled tasks (components/scheduled_task.py), which run ECS tasks too."""
+    scheduled = {t.urn for t in stack.of_type("global-api:tasks:ScheduledTask")}
+    inside, frontier = set(), scheduled
+    while frontier:
+        inside |= frontier
+        frontier = {r.urn for r in stack.resources if r.parent_urn in frontier} - inside
+    return [r for r in stack.of_type(type_token) if r.urn not in inside]
 
 
 def test_one_service_target_group_and_scaling_target_per_app_region_only(stack: Evaluation) -> None:

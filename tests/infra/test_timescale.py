@@ -36,6 +36,7 @@ PROFILE = "aws:iam/instanceProfile:InstanceProfile"
 KEY = "aws:kms/key:Key"
 BUCKET = "aws:s3/bucket:Bucket"
 COMPONENT = "global-api:analytics:Timescale"
+SCHEDULED_TASK = "global-api:tasks:ScheduledTask"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
@@ -68,16 +69,22 @@ class Cluster:
         (component,) = self.evaluation.of_type(COMPONENT)
         return component
 
-    def mine(self, type_token: str) -> list[DeclaredResource]:
-        """Resources of `type_token` inside the component (any depth)."""
-        inside, frontier = set(), {self.component.urn}
+    @cached_property
+    def pipeline(self) -> DeclaredResource:
+        """The scheduled extractor's component (components/scheduled_task.py), next to the cluster's."""
+        (pipeline,) = [t for t in self.evaluation.of_type(SCHEDULED_TASK) if t.name == "timescale-pipeline"]
+        return pipeline
+
+    def mine(self, type_token: str, component: DeclaredResource | None = None) -> list[DeclaredResource]:
+        """Resources of `type_token` inside the cluster's component, or `component` (any depth)."""
+        inside, frontier = set(), {(component or self.component).urn}
         while frontier:
             inside |= frontier
             frontier = {r.urn for r in self.evaluation.resources if r.parent_urn in frontier} - inside
         return [r for r in self.evaluation.of_type(type_token) if r.urn in inside]
 
-    def one(self, type_token: str) -> DeclaredResource:
-        (resource,) = self.mine(type_token)
+    def one(self, type_token: str, component: DeclaredResource | None = None) -> DeclaredResource:
+        (resource,) = self.mine(type_token, component)
         return resource
 
     @cached_property
@@ -318,8 +325,8 @@ def test_outputs_exported(cluster: Cluster) -> None:
 
 def test_pipeline_runs_the_app_image_on_a_schedule_like_the_app(cluster: Cluster) -> None:
     images = cluster.evaluation.outputs["appImageUris"]  # the app tier publishes one in the primary's region too
-    schedule = cluster.one(SCHEDULE)
-    (task,) = cluster.mine(TASK_DEFINITION)
+    schedule = cluster.one(SCHEDULE, cluster.pipeline)
+    (task,) = cluster.mine(TASK_DEFINITION, cluster.pipeline)
     (container,) = json.loads(task.inputs["containerDefinitions"])
     assert container["image"] == images[cluster.region]
     assert container["command"] == ["python", "-m", "analytics.pipeline"]
@@ -335,7 +342,7 @@ def test_pipeline_runs_the_app_image_on_a_schedule_like_the_app(cluster: Cluster
     assert "@" not in container["environment"][0]["value"]
     ecs = schedule.inputs["target"]["ecsParameters"]
     assert ecs["taskDefinitionArn"] == task.outputs["arn"]
-    assert schedule.inputs["target"]["arn"] == cluster.one("aws:ecs/cluster:Cluster").outputs["arn"]
+    assert schedule.inputs["target"]["arn"] == cluster.one("aws:ecs/cluster:Cluster", cluster.pipeline).outputs["arn"]
     pipeline_sg = cluster.evaluation.one(SECURITY_GROUP, f"network-{cluster.config.primary_region}-pipeline-sg")
     assert ecs["networkConfiguration"]["securityGroups"] == [pipeline_sg.outputs["id"]]
     assert ecs["networkConfiguration"]["assignPublicIp"] is False
@@ -343,7 +350,9 @@ def test_pipeline_runs_the_app_image_on_a_schedule_like_the_app(cluster: Cluster
     assert set(ecs["networkConfiguration"]["subnets"]) <= private
     assert schedule.region == task.region == cluster.region
     # The scheduler may start only this task family on this cluster, and pass only its two roles to ECS.
-    policies = {p.name: json.loads(p.inputs["policy"])["Statement"] for p in cluster.mine(ROLE_POLICY)}
+    policies = {
+        p.name: json.loads(p.inputs["policy"])["Statement"] for p in cluster.mine(ROLE_POLICY, cluster.pipeline)
+    }
     run, pass_role = policies["timescale-pipeline-scheduler-policy"]
     assert run["Action"] == ["ecs:RunTask"]
     family = task.inputs["family"]
@@ -367,7 +376,9 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 
 def test_pipeline_pulls_only_from_the_app_repository_in_its_region(cluster: Cluster) -> None:
-    policies = {p.name: json.loads(p.inputs["policy"])["Statement"] for p in cluster.mine(ROLE_POLICY)}
+    policies = {
+        p.name: json.loads(p.inputs["policy"])["Statement"] for p in cluster.mine(ROLE_POLICY, cluster.pipeline)
+    }
     pull = next(s for s in policies["timescale-pipeline-execution-policy"] if s["Sid"] == "EcrPullThisRepository")
     (repository,) = [
         r for r in cluster.evaluation.of_type("aws:ecr/repository:Repository") if r.region == cluster.region

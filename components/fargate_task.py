@@ -1,0 +1,151 @@
+"""The Fargate task building block: encrypted log group, execution and task roles, the hardened task definition.
+
+Every task we run (the API service, the analytics pipeline, the reports runner) is built here, so each gets the
+same defaults: containers from `hardened_container` (non-root, read-only root file system, no capabilities), logs
+to its own KMS-encrypted log group, an execution role that may pull exactly its image repository, write exactly
+its log group and read exactly the secrets ECS injects, and a task role with exactly the statements given.
+
+Not a ComponentResource: the children are created under the caller's component (`parent`), so the service's
+resources keep the URNs they had before this block was factored out of it (no replacement on the next `up`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.containers import TMP_VOLUME, execution_statements, hardened_container
+from components.iam import Statement, task_role
+from components.kms import logs_key
+
+CpuArchitecture = Literal["X86_64", "ARM64"]
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One container of the task; all share the task's image, user, environment and secrets."""
+
+    name: str
+    command: Sequence[str] | None = None  # None: the image's default command
+    port: int | None = None
+    essential: bool = True
+    depends_on: Sequence[tuple[str, str]] = ()  # (container name, condition), e.g. ("migrate", "SUCCESS")
+
+
+@dataclass(frozen=True)
+class FargateTaskArgs:
+    """Inputs of one task definition. `secrets` values are ECS `valueFrom` strings (an ARN, optionally with a JSON
+    key `<arn>:<key>::`); `secret_arns` are the secrets themselves, which the execution role may read (defaults to
+    the `secrets` values, right when each is a whole-secret ARN)."""
+
+    aws_region: str
+    image_uri: pulumi.Input[str]  # <repository url>@sha256:<digest>
+    repository_arn: pulumi.Input[str]  # the only ECR repository the execution role may pull from
+    containers: Sequence[ContainerSpec]
+    cpu: int = 256
+    memory: int = 512
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)  # names, hosts, ARNs: no secrets
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)  # env name -> valueFrom
+    secret_arns: Sequence[pulumi.Input[str]] | None = None
+    task_statements: Sequence[Statement] = ()  # what the running code may do in AWS (nothing by default)
+    cpu_architecture: CpuArchitecture = "X86_64"  # must match the image's build platform
+    run_as_user: str = "10001:10001"  # uid:gid; the image's non-root user
+    log_retention_days: int = 90
+    protect: bool = False  # production: the log group and its key survive an accidental delete
+    family: str | None = None  # task definition family; defaults to the block's name
+    tags: Mapping[str, str] = field(default_factory=dict)
+    log_group_tags: Mapping[str, str] | None = None  # defaults to `tags`
+
+    def __post_init__(self) -> None:
+        if not self.containers:
+            raise ValueError("FargateTaskArgs.containers: got none; allowed: at least one container")
+        names = [c.name for c in self.containers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"FargateTaskArgs.containers: names must be distinct (got {', '.join(names)})")
+        both = sorted(set(self.environment) & set(self.secrets))
+        if both:
+            raise ValueError(f"FargateTaskArgs: {', '.join(both)} given both as plain environment and as a secret")
+
+    @property
+    def readable_secret_arns(self) -> list[pulumi.Input[str]]:
+        if self.secret_arns is not None:
+            return list(self.secret_arns)
+        return [self.secrets[key] for key in sorted(self.secrets)]
+
+
+class FargateTask:
+    """`{name}-logs-key`, `{name}-logs`, `{name}-execution`, `{name}-task` (role) and `{name}-task` (definition)."""
+
+    log_group: aws.cloudwatch.LogGroup
+    execution_role: aws.iam.Role
+    task_role: aws.iam.Role
+    task_definition: aws.ecs.TaskDefinition
+
+    def __init__(self, name: str, args: FargateTaskArgs, *, parent: pulumi.Resource) -> None:
+        self.args = args
+        region, tags = args.aws_region, dict(args.tags)
+        key = logs_key(f"{name}-logs-key", region=region, tags=tags, parent=parent, protect=args.protect)
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            region=region,
+            retention_in_days=args.log_retention_days,
+            kms_key_id=key.arn,
+            tags=dict(args.log_group_tags if args.log_group_tags is not None else tags),
+            opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
+        )
+        self.execution_role = task_role(
+            f"{name}-execution",
+            region=region,
+            statements=execution_statements(
+                repository_arn=args.repository_arn,
+                log_group_arn=self.log_group.arn,
+                secret_arns=args.readable_secret_arns,
+            ),
+            tags=tags,
+            parent=parent,
+        )
+        self.task_role = task_role(
+            f"{name}-task", region=region, statements=list(args.task_statements), tags=tags, parent=parent
+        )
+        self.task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            region=region,
+            family=args.family or name,
+            cpu=str(args.cpu),
+            memory=str(args.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=args.cpu_architecture
+            ),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
+            container_definitions=pulumi.Output.json_dumps([self._container(c) for c in args.containers]),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+    @property
+    def family(self) -> pulumi.Output[str]:
+        return self.task_definition.family
+
+    def _container(self, spec: ContainerSpec) -> dict[str, object]:
+        args = self.args
+        return hardened_container(
+            name=spec.name,
+            image=args.image_uri,
+            user=args.run_as_user,
+            log_group_name=self.log_group.name,
+            region=args.aws_region,
+            environment=args.environment,
+            secrets=args.secrets,
+            command=spec.command,
+            port=spec.port,
+            essential=spec.essential,
+            depends_on=spec.depends_on,
+        )

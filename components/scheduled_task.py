@@ -1,0 +1,131 @@
+"""A Fargate task started on a schedule: its ECS cluster, the task (components/fargate_task.py), a scheduler role
+allowed to start exactly that task, and the EventBridge Scheduler schedule.
+
+Used by the analytics pipeline (every 15 minutes) and the reports runner (every 5 minutes). Both tolerate overlap
+and missed runs (each takes a lock in the analytics database and catches up incrementally), so a failed start is
+not retried: the next tick does the work. The scheduler role's trust is pinned to this account (confused deputy,
+EventBridge Scheduler user guide, "Set up the execution role"); it may `ecs:RunTask` only on this task family in
+this cluster and pass only the task's two roles, only to ECS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws_account import account_id
+from components.fargate_task import FargateTask, FargateTaskArgs
+from components.iam import allow, policy_json, service_trust_policy
+
+SCHEDULER_SERVICE = "scheduler.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class ScheduledTaskArgs:
+    """What runs (`task`), when (`schedule_expression`, e.g. `rate(5 minutes)`), and in which network."""
+
+    task: FargateTaskArgs
+    schedule_expression: str
+    subnet_ids: Sequence[pulumi.Input[str]]  # private subnets
+    security_group_id: pulumi.Input[str]  # the task's identity group (databases admit it)
+    description: str
+    # Customer-managed key for the schedule's data (its target input); None: Scheduler's AWS-owned key.
+    kms_key_arn: pulumi.Input[str] | None = None
+    container_insights: str = "enabled"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        expression = self.schedule_expression
+        if not expression.startswith(("rate(", "cron(", "at(")) or not expression.endswith(")"):
+            raise ValueError(
+                f"ScheduledTaskArgs.schedule_expression: got {expression!r}; allowed: rate(...), cron(...) or at(...)"
+            )
+
+
+class ScheduledTask(pulumi.ComponentResource):
+    """Cluster `{name}`, task `{name}-task`, roles `{name}-execution` / `{name}-task` / `{name}-scheduler`,
+    schedule `{name}`."""
+
+    cluster: aws.ecs.Cluster
+    task: FargateTask
+    scheduler_role: aws.iam.Role
+    schedule: aws.scheduler.Schedule
+
+    def __init__(self, name: str, args: ScheduledTaskArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("global-api:tasks:ScheduledTask", name, None, opts)
+        region = args.task.aws_region
+        child = pulumi.ResourceOptions(parent=self)
+        self.cluster = aws.ecs.Cluster(
+            name,
+            region=region,
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value=args.container_insights)],
+            tags={**args.tags, "Name": name},
+            opts=child,
+        )
+        self.task = FargateTask(name, args.task, parent=self)
+        self.scheduler_role = aws.iam.Role(
+            f"{name}-scheduler",
+            assume_role_policy=service_trust_policy(SCHEDULER_SERVICE),
+            tags={**args.tags, "Name": f"{name}-scheduler"},
+            opts=child,
+        )
+        family = args.task.family or name
+        task_definitions = pulumi.Output.concat(
+            "arn:aws:ecs:", region, ":", account_id(), f":task-definition/{family}:*"
+        )
+        aws.iam.RolePolicy(
+            f"{name}-scheduler-policy",
+            role=self.scheduler_role.id,
+            policy=policy_json(
+                [
+                    allow(
+                        ["ecs:RunTask"],
+                        [task_definitions],
+                        "RunThisTask",
+                        condition={"ArnEquals": {"ecs:cluster": self.cluster.arn}},
+                    ),
+                    allow(
+                        ["iam:PassRole"],
+                        [self.task.execution_role.arn, self.task.task_role.arn],
+                        "PassItsRoles",
+                        condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+                    ),
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self.scheduler_role),
+        )
+        self.schedule = aws.scheduler.Schedule(
+            name,
+            region=region,
+            description=args.description,
+            schedule_expression=args.schedule_expression,
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            kms_key_arn=args.kms_key_arn,
+            target=aws.scheduler.ScheduleTargetArgs(
+                arn=self.cluster.arn,
+                role_arn=self.scheduler_role.arn,
+                ecs_parameters=aws.scheduler.ScheduleTargetEcsParametersArgs(
+                    task_definition_arn=self.task.task_definition.arn,
+                    launch_type="FARGATE",
+                    task_count=1,
+                    network_configuration=aws.scheduler.ScheduleTargetEcsParametersNetworkConfigurationArgs(
+                        subnets=list(args.subnet_ids),
+                        security_groups=[args.security_group_id],
+                        assign_public_ip=False,
+                    ),
+                ),
+                # A missed run is caught up by the next one (both tasks are incremental and idempotent).
+                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=0),
+            ),
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "clusterArn": self.cluster.arn,
+                "taskDefinitionArn": self.task.task_definition.arn,
+                "scheduleArn": self.schedule.arn,
+            }
+        )
