@@ -27,7 +27,7 @@ from components.dns import alias_record
 from components.monitoring import AlarmSpec, Monitoring
 from components.origin_secret import ORIGIN_VERIFY_HEADER
 from components.secure_bucket import SecureBucket, SecureBucketArgs
-from components.waf import cloudfront_web_acl
+from components.waf import LOG_GROUP_PREFIX, cloudfront_web_acl, web_acl_logging
 
 CLOUDFRONT_REGION = "us-east-1"  # where CloudFront's WAF, certificates and metrics live
 VIEWER_TLS_MINIMUM = "TLSv1.2_2021"
@@ -45,8 +45,11 @@ class CdnArgs:
     origin_host: str  # origin.<domain>: latency-routed to the ALBs
     origin_verify_value: pulumi.Input[str]
     monitoring: Monitoring
+    name_prefix: str  # stack prefix: the WAF log group is named after it (log group names are unique per account)
     price_class: PriceClass = "PriceClass_All"
     rate_limit_per_ip: int = 2000  # WAF: requests per IP per 5 minutes
+    max_body_bytes: int = 65536  # WAF: 413 above this body size (the app enforces the same limit)
+    waf_log_retention_days: int = 365
     log_expire_days: int = 365
     destroy_logs_with_stack: bool = False
     error_rate_percent: float = 5.0  # CloudFront 5xxErrorRate alarm threshold
@@ -59,6 +62,7 @@ class Cdn(pulumi.ComponentResource):
 
     distribution: aws.cloudfront.Distribution
     web_acl: aws.wafv2.WebAcl
+    waf_log_group: aws.cloudwatch.LogGroup
     logs: SecureBucket
 
     def __init__(self, name: str, args: CdnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -66,7 +70,19 @@ class Cdn(pulumi.ComponentResource):
         self.args = args
         child = pulumi.ResourceOptions(parent=self)
         self.web_acl = cloudfront_web_acl(
-            f"{name}-waf", rate_limit_per_ip=args.rate_limit_per_ip, tags=args.tags, parent=self
+            f"{name}-waf",
+            rate_limit_per_ip=args.rate_limit_per_ip,
+            max_body_bytes=args.max_body_bytes,
+            tags=args.tags,
+            parent=self,
+        )
+        self.waf_log_group = web_acl_logging(
+            f"{name}-waf",
+            web_acl=self.web_acl,
+            log_group_name=f"{LOG_GROUP_PREFIX}{args.name_prefix}",
+            retention_days=args.waf_log_retention_days,
+            tags=args.tags,
+            parent=self,
         )
         self.logs = SecureBucket(
             f"{name}-logs",

@@ -12,12 +12,21 @@ calculated check that is healthy only when both are:
 - app 5xx: more than `max_5xx_per_minute` HTTP 5xx responses from the tasks per minute. Route 53 evaluates only
   single-metric, standard-resolution alarms (no metric math), so this is a count, not the rate the ALB's own
   alarms use.
+
+When an alarm has too little data, Route 53 applies the check's `insufficient_data_health_status` (Route 53 API,
+HealthCheckConfig.InsufficientDataHealthStatus). That matters for the 5xx check: the ALB publishes metrics only
+while requests flow and `HTTPCode_Target_5XX_Count` only when it is non-zero (ELB user guide, "CloudWatch metrics
+for your Application Load Balancer"), and a region taken out of DNS gets no traffic at all. With LastKnownStatus
+its check would stay unhealthy forever after one bad spell, so the region could never come back: sparse metrics
+count silence as Healthy. The healthy-targets alarm treats missing data as breaching, so silence there is ALARM
+(never INSUFFICIENT_DATA) and its check keeps LastKnownStatus.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -25,6 +34,12 @@ import pulumi_aws as aws
 from components.monitoring import AlarmSpec, Monitoring
 
 ALB_NAMESPACE = "AWS/ApplicationELB"
+InsufficientDataStatus = Literal["Healthy", "Unhealthy", "LastKnownStatus"]
+# What each alarm's health check reports while CloudWatch lacks data, by the alarm name's suffix (module docstring).
+INSUFFICIENT_DATA_STATUS: dict[str, InsufficientDataStatus] = {
+    "healthy-targets": "LastKnownStatus",  # missing data is breaching: the alarm never lacks data
+    "app-5xx": "Healthy",  # published only when non-zero, and not at all while the region has no traffic
+}
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,7 @@ class OriginRouting(pulumi.ComponentResource):
         region, child = origin.logical_region, pulumi.ResourceOptions(parent=self)
         children = []
         for spec in self._alarm_specs(name, origin):
+            kind = spec.name.removeprefix(f"{name}-{region}-")
             alarm = self.args.monitoring.alarm(spec, region=origin.aws_region, parent=self)
             children.append(
                 aws.route53.HealthCheck(
@@ -135,7 +151,7 @@ class OriginRouting(pulumi.ComponentResource):
                     type="CLOUDWATCH_METRIC",
                     cloudwatch_alarm_name=alarm.name,
                     cloudwatch_alarm_region=origin.aws_region,
-                    insufficient_data_health_status="LastKnownStatus",
+                    insufficient_data_health_status=INSUFFICIENT_DATA_STATUS[kind],
                     tags={**self.args.tags, "Name": spec.name},
                     opts=pulumi.ResourceOptions(parent=alarm),
                 )

@@ -73,7 +73,8 @@ def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier) -> Ap
             tags=foundation.tags,
         ),
     )
-    environment = database_environment(config, data)
+    # The app answers 413 above the same body limit the WAF enforces at the edge (INTERFACES.md section 6).
+    environment = {**database_environment(config, data), "REQUEST_MAX_BODY_BYTES": str(config.cdn.max_body_bytes)}
     services: dict[str, Service] = {}
     for region in config.app_regions:
         aws_region = config.aws_region_of(region)

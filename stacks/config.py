@@ -45,6 +45,10 @@ FARGATE_MEMORY: dict[int, tuple[int, int, int]] = {
     16384: (32768, 122880, 8192),
 }
 SUPPORTED_POSTGRES_MAJORS = (14, 15, 16, 17)
+# Request body limit shared by the WAF rule and the app (REQUEST_MAX_BODY_BYTES); 64 KiB is also the most a
+# CloudFront web ACL can inspect.
+DEFAULT_MAX_BODY_BYTES = 65536
+MIN_BODY_BYTES, MAX_BODY_BYTES = 1024, 65536
 DEFAULT_CIDRS: dict[LogicalRegion, str] = {"eu": "10.10.0.0/16", "us": "10.20.0.0/16", "asia": "10.30.0.0/16"}
 
 _DB_INSTANCE_CLASS = re.compile(r"^db\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.(micro|small|medium|large|\d*xlarge)$")
@@ -246,6 +250,22 @@ class CdnConfig(_Model):
     rate_limit_per_ip: int = Field(
         2000, ge=100, le=2_000_000_000, description="WAF limit: requests per IP per 5-minute window"
     )
+    max_body_bytes: int = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        description="largest request body, bytes (1024..65536): the WAF blocks and the app answers 413 above it",
+    )
+
+    @field_validator("max_body_bytes")
+    @classmethod
+    def _max_body_bytes(cls, value: int) -> int:
+        # WAF for CloudFront inspects at most 64 KiB of a body (AssociationConfig KB_64, WAF API reference), so a
+        # larger limit could not be enforced at the edge; under 1 KiB no JSON API request fits.
+        if not MIN_BODY_BYTES <= value <= MAX_BODY_BYTES:
+            raise ValueError(
+                f"allowed: {MIN_BODY_BYTES}..{MAX_BODY_BYTES} bytes (WAF for CloudFront inspects at most 64 KiB of a "
+                "request body, so a larger limit cannot be enforced at the edge)"
+            )
+        return value
 
 
 class NetworkConfig(_Model):

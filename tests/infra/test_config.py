@@ -183,6 +183,14 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str, str]] = [
         "network.azCount is 2",
     ),
     (
+        "body limit WAF cannot inspect",
+        {"cdn": {"maxBodyBytes": 1_048_576}},
+        "global-api:cdn.maxBodyBytes",
+        "1048576",
+        "1024..65536 bytes (WAF for CloudFront inspects at most 64 KiB",
+    ),
+    ("body limit too small", {"cdn": {"maxBodyBytes": 10}}, "global-api:cdn.maxBodyBytes", "10", "1024..65536"),
+    (
         "overlapping CIDRs",
         {"network": {"cidrs": {"eu": "10.10.0.0/16", "us": "10.10.0.0/17"}}},
         "global-api:network.cidrs",
@@ -242,6 +250,7 @@ def test_defaults_are_production_safe() -> None:
     assert config.network.az_count == 3
     assert not config.network.single_nat_gateway
     assert config.service.min_count >= 2
+    assert config.cdn.max_body_bytes == 65536  # 64 KiB: what the app and the WAF agree on without config
 
 
 @pytest.mark.parametrize("stack", ["staging", "production"])

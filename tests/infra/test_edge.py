@@ -72,7 +72,7 @@ _SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how the engine marks a secre
 @pytest.fixture(scope="session")
 def cdn_variant(variant: Callable[..., Evaluation]) -> Evaluation:
     """Non-default CDN knobs, to prove price class and rate limit come from config."""
-    return variant("staging", cdn={"priceClass": "PriceClass_100", "rateLimitPerIp": 500})
+    return variant("staging", cdn={"priceClass": "PriceClass_100", "rateLimitPerIp": 500, "maxBodyBytes": 16_000})
 
 
 @pytest.fixture(scope="session", params=["staging", "production", "cdn-variant"])
@@ -243,6 +243,77 @@ def test_waf_in_us_east_1_with_managed_groups_and_rate_limit_on_the_distribution
     assert rate["statement"]["rateBasedStatement"]["aggregateKeyType"] == "IP"
     assert rate["action"] == {"block": {}}
     assert len({r["priority"] for r in rules}) == len(rules)
+
+
+def rule_named(e: Evaluation, name: str) -> dict[str, Any]:
+    [rule] = [r for r in plain(e.one(WEB_ACL, "cdn-waf").inputs["rules"]) if r["name"] == name]
+    return dict(rule)
+
+
+def test_common_rule_set_counts_its_8kb_body_rule_and_our_limit_blocks_with_413(stack: Evaluation) -> None:
+    """SizeRestrictions_BODY of AWSManagedRulesCommonRuleSet blocks every body over 8 KB (WAF developer guide,
+    baseline rule groups); it only counts here, and our own rule blocks above cdn.maxBodyBytes (default 64 KiB)."""
+    limit = config_of(stack).cdn.max_body_bytes
+    common = rule_named(stack, "AWSManagedRulesCommonRuleSet")["statement"]["managedRuleGroupStatement"]
+    assert common["ruleActionOverrides"] == [{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}]
+    known_bad = rule_named(stack, "AWSManagedRulesKnownBadInputsRuleSet")["statement"]["managedRuleGroupStatement"]
+    assert not known_bad.get("ruleActionOverrides")  # every known-bad-input rule keeps its block
+    body = rule_named(stack, "body-size-limit")
+    assert body["action"] == {"block": {"customResponse": {"responseCode": 413}}}
+    size = body["statement"]["sizeConstraintStatement"]
+    assert (size["comparisonOperator"], size["size"]) == ("GT", limit)
+    # A body longer than WAF inspects is longer than the limit: it must match, not be judged by its prefix.
+    assert size["fieldToMatch"] == {"body": {"oversizeHandling": "MATCH"}}
+    assert body["priority"] < rule_named(stack, "AWSManagedRulesCommonRuleSet")["priority"]
+    # CloudFront forwards 16 KB to WAF by default (WAF API reference, RequestBodyAssociatedResourceTypeConfig):
+    # the inspection limit is raised so the whole allowed body is seen.
+    acl = inputs(stack.one(WEB_ACL, "cdn-waf"))
+    [request_body] = acl["associationConfig"]["requestBodies"]
+    inspected_kib = int(request_body["cloudfront"]["defaultSizeInspectionLimit"].removeprefix("KB_"))
+    assert inspected_kib * 1024 >= limit
+    assert inspected_kib in (16, 32, 48, 64)
+
+
+def test_small_body_limit_keeps_the_default_inspection_size(cdn_variant: Evaluation) -> None:
+    acl = inputs(cdn_variant.one(WEB_ACL, "cdn-waf"))
+    assert rule_named(cdn_variant, "body-size-limit")["statement"]["sizeConstraintStatement"]["size"] == 16_000
+    assert acl["associationConfig"]["requestBodies"][0]["cloudfront"]["defaultSizeInspectionLimit"] == "KB_16"
+
+
+def test_app_tasks_get_the_same_body_limit(stack: Evaluation) -> None:
+    limit = str(config_of(stack).cdn.max_body_bytes)
+    definitions = stack.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    app_tasks = [d for d in definitions if d.name.startswith("app-")]
+    assert app_tasks
+    for task in app_tasks:
+        for container in json.loads(plain(task.inputs["containerDefinitions"])):
+            environment = {item["name"]: item["value"] for item in container["environment"]}
+            assert environment["REQUEST_MAX_BODY_BYTES"] == limit, task.name
+
+
+def test_waf_logs_to_an_encrypted_expiring_group_with_secrets_redacted(stack: Evaluation) -> None:
+    """Logging destinations must be named aws-waf-logs-... and, for CloudFront, live in us-east-1 (WAF API
+    reference, LoggingConfiguration); the bearer token and the origin secret never reach the logs."""
+    config = config_of(stack)
+    acl = stack.one(WEB_ACL, "cdn-waf")
+    [logging] = stack.of_type("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    assert logging.inputs["resourceArn"] == acl.outputs["arn"]
+    assert logging.region == "us-east-1"
+    [destination] = logging.inputs["logDestinationConfigs"]
+    group = by_output(stack, "aws:cloudwatch/logGroup:LogGroup", destination, key="arn")
+    assert group.region == "us-east-1"
+    assert group.inputs["name"] == f"aws-waf-logs-global-api-{stack.stack}"
+    assert group.inputs["retentionInDays"] == (365 if config.is_production else 30)
+    key = by_output(stack, KMS_KEY, group.inputs["kmsKeyId"], key="arn")
+    assert key.region == "us-east-1"
+    assert key.inputs["enableKeyRotation"] is True
+    redacted = {field["singleHeader"]["name"] for field in logging.inputs["redactedFields"]}
+    assert redacted == {"authorization", "x-origin-verify"}
+    [policy] = stack.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+    [statement] = json.loads(policy.inputs["policyDocument"])["Statement"]
+    assert statement["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert statement["Resource"] == f"{group.outputs['arn']}:log-stream:*"
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
 
 
 def test_cdn_variant_really_changes_rate_limit(cdn_variant: Evaluation) -> None:

@@ -523,8 +523,15 @@ def test_latency_records_per_app_region_on_alarm_health_checks(stack: Evaluation
             alarm = alarms[(region, child.inputs["cloudwatchAlarmName"])]
             assert alarm.inputs["dimensions"]["LoadBalancer"] == alb.outputs["arnSuffix"]
             assert "metricQueries" not in alarm.inputs  # Route 53 cannot evaluate metric-math alarms
-            metrics.add((alarm.inputs["metricName"], alarm.inputs["treatMissingData"]))
-        assert metrics == {("HealthyHostCount", "breaching"), ("HTTPCode_Target_5XX_Count", "notBreaching")}
+            status = child.inputs["insufficientDataHealthStatus"]
+            metrics.add((alarm.inputs["metricName"], alarm.inputs["treatMissingData"], status))
+        # The ALB publishes 5xx counts only when non-zero and nothing while a region gets no traffic (ELB user guide,
+        # "CloudWatch metrics for your Application Load Balancer"): a 5xx check that kept its last known status would
+        # keep a recovered region out of DNS forever. Healthy targets never lack data (missing is breaching).
+        assert metrics == {
+            ("HealthyHostCount", "breaching", "LastKnownStatus"),
+            ("HTTPCode_Target_5XX_Count", "notBreaching", "Healthy"),
+        }
 
 
 def test_no_route53_probe_reaches_the_alb(stack: Evaluation) -> None:
