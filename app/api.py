@@ -149,13 +149,4 @@ async def regional_health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """503 with a JSON error instead of a 500 or a hang."""
-    return JSONResponse(
-        {"error": "database_unavailable", "detail": str(exc)},
-        status_code=503,
-        headers={"Retry-After": "1"},
-    )
-
-
-__all__ = ["DatabaseUnavailable", "database_unavailable", "router"]
+__all__ = ["DatabaseUnavailable", "router"]

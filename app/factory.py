@@ -6,14 +6,15 @@ import time
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 
-from app import api
+from app import api, errors
 from app.analytics_db import AnalyticsDatabase, AnalyticsUnavailable, analytics_unavailable
 from app.health import HealthMonitor
 from app.middleware import EdgeMiddleware
 from app.pools import build_nodes
-from app.routing import DatabaseUnavailable, Router
+from app.routing import Router
 from app.settings import Settings
 
 
@@ -42,7 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.started = time.monotonic()
     app.state.analytics = AnalyticsDatabase(settings)
     app.include_router(api.router)
-    app.add_exception_handler(DatabaseUnavailable, api.database_unavailable)
+    errors.install(app)
     app.add_exception_handler(AnalyticsUnavailable, analytics_unavailable)
     app.add_middleware(
         CORSMiddleware,
@@ -52,5 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
         expose_headers=["X-Region", "X-DB-Node", api.TOKEN_HEADER],
         max_age=600,
     )
+    # Inside the edge middleware, so a 413 carries X-Region and the security headers like every response.
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.request_max_body_bytes)
     app.add_middleware(EdgeMiddleware, settings=settings)  # added last = outermost
     return app

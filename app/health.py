@@ -155,14 +155,14 @@ class HealthMonitor:
             "status": overall,
             "region": region,
             "services": {
-                "primaryDatabase": {
-                    "status": self.status("primary"),
-                    "latency": _ms(primary.latency_ms) if primary.up else None,
-                },
+                # A string, as in the original report that existing monitors compare; latency sits beside it.
+                "primaryDatabase": "healthy" if primary.up else "unhealthy",
+                "primaryDatabaseLatency": _ms(primary.latency_ms) if primary.up else None,
                 "readReplicas": [
                     {
                         "region": name,
-                        "status": self.status(name),
+                        "status": "healthy" if self.status(name) == "healthy" else "unhealthy",
+                        "condition": self.status(name),  # added detail: healthy, degraded (lagging) or down
                         "latency": _ms(self.state[name].latency_ms) if self.state[name].up else None,
                         "lagMs": _ms(self.state[name].lag_ms) if self.state[name].up else None,
                     }

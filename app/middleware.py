@@ -1,16 +1,22 @@
 """Edge headers on every response: X-Region, cache policy, security headers and Vary.
 
 Pure ASGI (not BaseHTTPMiddleware) so streaming and concurrency are untouched; it is the outermost
-middleware so CORS preflights and error responses get the same headers.
+middleware so CORS preflights and error responses get the same headers. It is also the last line of defence:
+an exception nothing else handled becomes a JSON 500 with those headers (Starlette's own 500 is sent outside
+every user middleware, bare, and the server then drops the connection).
 """
 
+import logging
 from typing import Final
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.geo import resolve_region
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 DOCS_PATHS: Final = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 STATIC_TYPES: Final = ("text/css", "text/javascript", "application/javascript", "image/", "font/")
@@ -67,9 +73,12 @@ class EdgeMiddleware:
         region = resolve_region(Headers(scope=scope), self.primary, self.secret)
         scope.setdefault("state", {})["region"] = region
         path: str = scope["path"]
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 headers["X-Region"] = region
                 content_type = headers.get("content-type", "")
@@ -82,4 +91,11 @@ class EdgeMiddleware:
                 headers["Vary"] = _merge_vary(headers.get("vary"), VARY)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), path)
+            if started:
+                raise  # headers are out: the server can only cut the connection
+            error = JSONResponse({"error": "internal_error", "detail": "unexpected server error"}, status_code=500)
+            await error(scope, receive, send_with_headers)

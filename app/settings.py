@@ -16,6 +16,7 @@
 | ANALYTICS_DATABASE_URL | URL, optional | analytics database read by /api/analytics/* (unset: 503) |
 | ANALYTICS_API_TOKENS | comma-separated, optional | bearer tokens, >= 16 characters each (unset: all 401) |
 | ANALYTICS_BASE_CURRENCY | ISO 4217 code, USD | currency of the base-currency figures and of fx rates |
+| REQUEST_MAX_BODY_BYTES | bytes, 65536 | larger request bodies get 413 before they are read (the WAF's limit too) |
 """
 
 from typing import Annotated, Any, Self
@@ -80,6 +81,7 @@ class Settings(BaseSettings):
     analytics_database_url: PostgresUrl | None = None
     analytics_api_tokens: Annotated[SecretStr | None, AfterValidator(_tokens)] = None
     analytics_base_currency: Annotated[str, AfterValidator(currency_code)] = "USD"
+    request_max_body_bytes: Annotated[int, Field(ge=1)] = 65536
 
     @model_validator(mode="after")
     def _pool_bounds(self) -> Self:

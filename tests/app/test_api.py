@@ -92,3 +92,19 @@ async def test_bad_path_query_and_token_are_422(
     response = await healthy.client.get(path, headers=headers)
     assert response.status_code == 422
     assert loc in [error["loc"] for error in response.json()["detail"]]
+
+
+async def test_regional_health_has_the_original_report_shape(healthy: Live) -> None:
+    report = (await healthy.client.get("/health/regional", headers=geo("JP"))).json()
+    assert report["status"] == "ok"
+    assert report["region"] == "asia"
+    assert report["services"]["primaryDatabase"] == "healthy"  # a string, as existing monitors compare it
+    assert isinstance(report["services"]["primaryDatabaseLatency"], float)
+    assert report["replicaCount"] == 3
+    replicas = report["services"]["readReplicas"]
+    assert [r["region"] for r in replicas] == ["eu", "us", "asia"]
+    for replica in replicas:
+        assert replica["status"] == "healthy"
+        assert isinstance(replica["latency"], float)
+        assert isinstance(replica["lagMs"], float)
+    assert isinstance(report["uptime"], float)

@@ -73,7 +73,9 @@ async def test_all_replicas_down_reads_from_primary(restored: Live) -> None:
         assert response.headers["X-DB-Node"] == "primary"
     report = (await restored.client.get("/health/regional")).json()
     assert report["status"] == "degraded"
-    assert {r["status"] for r in report["services"]["readReplicas"]} == {"down"}
+    assert report["services"]["primaryDatabase"] == "healthy"
+    assert {r["status"] for r in report["services"]["readReplicas"]} == {"unhealthy"}
+    assert {r["condition"] for r in report["services"]["readReplicas"]} == {"down"}
 
 
 async def test_lagging_replica_is_avoided_then_returns(restored: Live) -> None:
@@ -89,7 +91,8 @@ async def test_lagging_replica_is_avoided_then_returns(restored: Live) -> None:
     report = await live.client.get("/health/regional")
     eu = _replica(report.json(), "eu")
     assert report.json()["status"] == "degraded"
-    assert eu["status"] == "degraded"
+    assert eu["status"] == "unhealthy"
+    assert eu["condition"] == "degraded"
     assert eu["lagMs"] >= MAX_LAG_MS
     read = await live.client.get("/api/companies", headers=geo("DE"))
     assert read.status_code == 200
@@ -130,7 +133,10 @@ async def test_primary_down_writes_503_fast_reads_work_then_writes_recover(resto
     assert elapsed_ms < ACQUIRE_MS + 250
 
     await wait_until(lambda: not live.monitor.state["primary"].up, "primary marked down", timeout_s=5)
-    assert (await live.client.get("/health/regional")).json()["status"] == "error"
+    report = (await live.client.get("/health/regional")).json()
+    assert report["status"] == "error"
+    assert report["services"]["primaryDatabase"] == "unhealthy"
+    assert report["services"]["primaryDatabaseLatency"] is None
     for country, node in (("DE", "eu"), ("US", "us"), ("JP", "asia")):
         read = await live.client.get("/api/companies", headers=geo(country))
         assert read.status_code == 200
