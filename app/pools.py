@@ -34,6 +34,15 @@ _NODE_FAILURES: Final = (
 )
 
 
+async def _skip_reset_query(conn: Any) -> None:
+    """Pool release hook in place of asyncpg's default reset query (`SELECT pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL;`), which costs one more round trip on every release (about a fifth of a routed read).
+
+    asyncpg still rolls back a transaction left open and drops listeners before calling this. The app leaves no other
+    session state on pooled connections: single statements and managed transactions only, so settings go in
+    `SET LOCAL` inside a transaction, and advisory locks, LISTEN and WITH HOLD cursors use their own connection."""
+
+
 def is_node_failure(exc: BaseException) -> bool:
     """True when the node (not the query) failed, so the node should be marked down."""
     return isinstance(exc, _NODE_FAILURES)
@@ -80,6 +89,7 @@ class Node:
                     min_size=self._settings.database_pool_min,
                     max_size=self._settings.database_pool_max,
                     max_inactive_connection_lifetime=self._settings.database_idle_timeout / 1000,
+                    reset=_skip_reset_query,
                     **await self._connect_kwargs(),
                 )
             return self._pool
