@@ -41,9 +41,7 @@ def export_revision(rev: str, root: Path) -> Path:
     return target
 
 
-def compare(
-    servers: dict[str, AppServer], rounds: int, seconds: int, connections: int, ids: int
-) -> dict[str, Any]:
+def compare(servers: dict[str, AppServer], rounds: int, seconds: int, connections: int, ids: int) -> dict[str, Any]:
     names = tuple(servers)
 
     def one(name: str, duration: int) -> WrkResult:
