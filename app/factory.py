@@ -11,7 +11,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 
-from app import api, errors
+from app import api, billing_api, errors
 from app.analytics_db import AnalyticsDatabase, AnalyticsUnavailable, analytics_unavailable
 from app.health import HealthMonitor
 from app.middleware import EdgeMiddleware
@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.started = time.monotonic()
     app.state.analytics = AnalyticsDatabase(settings)
     app.include_router(api.router)
+    app.include_router(billing_api.router)
     errors.install(app)
     app.add_exception_handler(AnalyticsUnavailable, analytics_unavailable)
     app.add_middleware(
