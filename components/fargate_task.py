@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from components.containers import TMP_VOLUME, execution_statements, hardened_container
 from components.iam import Statement, task_role
 from components.kms import logs_key
+from components.naming import physical_name
 
 CpuArchitecture = Literal["X86_64", "ARM64"]
 
@@ -56,7 +57,7 @@ class FargateTaskArgs:
     run_as_user: str = "10001:10001"  # uid:gid; the image's non-root user
     log_retention_days: int = 90
     protect: bool = False  # production: the log group and its key survive an accidental delete
-    family: str | None = None  # task definition family; defaults to the block's name
+    family: str | None = None  # task definition family; defaults to `<project>-<stack>-<block name>`
     tags: Mapping[str, str] = field(default_factory=dict)
     log_group_tags: Mapping[str, str] | None = None  # defaults to `tags`
 
@@ -87,6 +88,9 @@ class FargateTask:
 
     def __init__(self, name: str, args: FargateTaskArgs, *, parent: pulumi.Resource) -> None:
         self.args = args
+        # Families are per account and region: without the stack, staging and production would register revisions
+        # of one family (and a scheduler allowed `<family>:*` could start the other stack's revisions).
+        self.family_name = args.family or physical_name(name)
         region, tags = args.aws_region, dict(args.tags)
         key = logs_key(f"{name}-logs-key", region=region, tags=tags, parent=parent, protect=args.protect)
         self.log_group = aws.cloudwatch.LogGroup(
@@ -114,7 +118,7 @@ class FargateTask:
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
             region=region,
-            family=args.family or name,
+            family=self.family_name,
             cpu=str(args.cpu),
             memory=str(args.memory),
             network_mode="awsvpc",

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_account import account_id
+from components.naming import physical_name
 
 
 def key_policy(
@@ -60,7 +61,8 @@ def encryption_key(
     service_condition: Mapping[str, object] | None = None,
     protect: bool = False,
 ) -> aws.kms.Key:
-    """A symmetric CMK in `region` with yearly rotation, a 30-day deletion window and an alias named after it."""
+    """A symmetric CMK in `region` with yearly rotation, a 30-day deletion window and an alias named after it and the
+    stack (aliases are unique per account and region, components/naming.py)."""
     key = aws.kms.Key(
         name,
         region=region,
@@ -74,7 +76,7 @@ def encryption_key(
     aws.kms.Alias(
         f"{name}-alias",
         region=region,
-        name=f"alias/{name}",
+        name=f"alias/{physical_name(name, separator='/')}",
         target_key_id=key.key_id,
         opts=pulumi.ResourceOptions(parent=key),
     )

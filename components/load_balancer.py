@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_account import account_id
-from components.certificate import CertificateArgs, DnsValidatedCertificate
+from components.certificate import CertificateArgs, DnsValidatedCertificate, ValidationRecords
 from components.dns import alias_record
 from components.monitoring import AlarmSpec, MetricQuery, Monitoring
 from components.origin_secret import ORIGIN_VERIFY_HEADER
@@ -60,6 +60,8 @@ class LoadBalancerArgs:
     target_5xx_rate_percent: float = 5.0
     elb_5xx_rate_percent: float = 1.0
     p99_response_seconds: float = 0.1  # the original system's goal: p99 under 100 ms at the origin
+    # The stack's shared certificate-validation records (every region's origin certificate validates origin_host).
+    validation_records: ValidationRecords | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -150,6 +152,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 tags=args.tags,
             ),
             opts=child,
+            validation=args.validation_records,
         )
         self._listeners(name)
         alias_record(

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from components import tags as tag_names
 from components.iam import service_trust_policy
 from components.kms import logs_key
+from components.naming import physical_name
 
 # Endpoints private Fargate tasks need: image pulls (ecr.api, ecr.dkr; layers come from S3 via the gateway),
 # secrets injection and log delivery.
@@ -268,7 +269,7 @@ class Network(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             region=region,
-            name=f"/vpc/{name}/flow-logs",
+            name=f"/vpc/{physical_name(name)}/flow-logs",  # log group names are unique per account and region
             retention_in_days=self.args.flow_log_retention_days,
             kms_key_id=key.arn,
             tags=self.args.tags,

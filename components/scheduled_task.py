@@ -72,9 +72,8 @@ class ScheduledTask(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-scheduler"},
             opts=child,
         )
-        family = args.task.family or name
         task_definitions = pulumi.Output.concat(
-            "arn:aws:ecs:", region, ":", account_id(), f":task-definition/{family}:*"
+            "arn:aws:ecs:", region, ":", account_id(), f":task-definition/{self.task.family_name}:*"
         )
         aws.iam.RolePolicy(
             f"{name}-scheduler-policy",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.cdn import Cdn, CdnArgs
+from components.certificate import ValidationRecords
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.origin_secret import OriginSecret, OriginSecretArgs
 from stacks.config import LogicalRegion
@@ -36,6 +37,8 @@ def build_edge_tier(foundation: Foundation) -> EdgeTier:
             tags=foundation.tags,
         ),
     )
+    # One record per validated name for all regions' origin certificates (they share origin.<domain>).
+    validation_records = ValidationRecords("origin-cert-validation")
     load_balancers: dict[LogicalRegion, LoadBalancer] = {}
     for region in config.app_regions:
         network = foundation.networks[region]
@@ -54,6 +57,7 @@ def build_edge_tier(foundation: Foundation) -> EdgeTier:
                 deletion_protection=production,
                 access_log_expire_days=365 if production else 30,
                 destroy_logs_with_stack=not production,
+                validation_records=validation_records,
                 tags=foundation.tags,
             ),
         )

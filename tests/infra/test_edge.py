@@ -498,12 +498,28 @@ def test_origin_certificates_dns_validated_in_the_alb_region(stack: Evaluation) 
         assert cert["domainName"] == f"origin.{domain}"
         assert cert["subjectAlternativeNames"] == [f"{logical}.origin.{domain}"]
         assert cert["validationMethod"] == "DNS"
-        records = [inputs(stack.one(RECORD, f"alb-{logical}-origin-validation-{i}")) for i in (0, 1)]
-        assert {r["name"] for r in records} == {f"_x1.origin.{domain}.", f"_x1.{logical}.origin.{domain}."}
+        names = {f"_x1.origin.{domain}.", f"_x1.{logical}.origin.{domain}."}
+        records = [inputs(r) for r in stack.of_type(RECORD) if r.inputs["name"] in names]
+        assert {r["name"] for r in records} == names
         assert all(r["zoneId"] == zone for r in records)
+        assert not any(r.get("allowOverwrite") for r in records)  # declared once, owned by one resource
         validation = inputs(stack.one(CERT_VALIDATION, f"alb-{logical}-origin-validation"))
         assert validation["region"] == region
         assert sorted(validation["validationRecordFqdns"]) == sorted(r["name"].rstrip(".") for r in records)
+
+
+def test_each_validation_record_is_declared_once_and_outlives_any_one_region(stack: Evaluation) -> None:
+    """Every region's origin certificate validates origin.<domain> with the same CNAME; one resource owns it, under
+    a parent that is no region's, so removing an app region cannot delete a record the others renew with."""
+    domain = config_of(stack).domain.name
+    validation = [r for r in stack.of_type(RECORD) if r.inputs["name"].startswith("_x1.")]
+    names = [r.inputs["name"] for r in validation]
+    assert len(names) == len(set(names)) == 1 + len(app_regions(stack))
+    [shared] = [r for r in validation if r.inputs["name"] == f"_x1.origin.{domain}."]
+    parent = stack.by_urn(shared.parent_urn)
+    assert parent is not None
+    assert parent.type == "global-api:edge:ValidationRecords"
+    assert "LoadBalancer" not in parent.parent_urn
 
 
 def test_alb_access_logs_to_a_private_encrypted_bucket_in_its_region(stack: Evaluation) -> None:
