@@ -1,0 +1,3 @@
+from analytics.reports.runner import main
+
+raise SystemExit(main())
