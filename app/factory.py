@@ -11,7 +11,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 
-from app import api, billing_api, errors
+from app import api, billing_api, errors, reports_api
 from app.analytics_db import AnalyticsDatabase, AnalyticsUnavailable, analytics_unavailable
 from app.health import HealthMonitor
 from app.middleware import EdgeMiddleware
@@ -40,7 +40,9 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await monitor.stop()
-            await asyncio.gather(*(node.close() for node in nodes.values()), app.state.analytics.close())
+            await asyncio.gather(
+                *(node.close() for node in nodes.values()), app.state.analytics.close(), app.state.reports_db.close()
+            )
 
     # FastAPI's built-in OpenTelemetry is off: the app configures no provider, yet the per-request check for one
     # (tracer, meter and logger provider, each looked up in os.environ) cost about 5% of a routed read.
@@ -48,8 +50,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.started = time.monotonic()
     app.state.analytics = AnalyticsDatabase(settings)
+    app.state.reports_db = reports_api.ReportsDatabase(settings)
     app.include_router(api.router)
     app.include_router(billing_api.router)
+    app.include_router(reports_api.router)
     errors.install(app)
     app.add_exception_handler(AnalyticsUnavailable, analytics_unavailable)
     app.add_middleware(

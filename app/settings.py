@@ -14,6 +14,7 @@
 | CORS_ALLOW_ORIGINS | comma-separated origins, empty | browser origins allowed by CORS (empty: CORS off) |
 | HEALTH_PROBE_INTERVAL_MS | ms, 500 | how often every node is probed for health and lag |
 | ANALYTICS_DATABASE_URL | URL, optional | analytics database read by /api/analytics/* (unset: 503) |
+| ANALYTICS_WRITE_DATABASE_URL | URL, optional | writable analytics primary for /api/reports (default: the above) |
 | ANALYTICS_API_TOKENS | comma-separated, optional | bearer tokens, >= 16 characters each (unset: all 401) |
 | ANALYTICS_BASE_CURRENCY | ISO 4217 code, USD | currency of the base-currency figures and of fx rates |
 | REQUEST_MAX_BODY_BYTES | bytes, 65536 | larger request bodies get 413 before they are read (the WAF's limit too) |
@@ -79,6 +80,7 @@ class Settings(BaseSettings):
     cors_allow_origins: str = ""
     health_probe_interval_ms: Millis = 500
     analytics_database_url: PostgresUrl | None = None
+    analytics_write_database_url: PostgresUrl | None = None
     analytics_api_tokens: Annotated[SecretStr | None, AfterValidator(_tokens)] = None
     analytics_base_currency: Annotated[str, AfterValidator(currency_code)] = "USD"
     request_max_body_bytes: Annotated[int, Field(ge=1)] = 65536

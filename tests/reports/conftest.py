@@ -1,14 +1,22 @@
 """Reports fixtures: one real SMTP server (aiosmtpd) and one migrated analytics database for the session, both
 reset per test (the sink accepts again and forgets, the reports tables are emptied)."""
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from analytics.migrate import upgrade as upgrade_analytics
+from app.migrate import upgrade as upgrade_app
+from app.reports_api import report_figures
 from localdev.cluster import PRIMARY, Cluster
 from localdev.mail_sink import MailSink, running_sink
+from tests.app.analytics_helpers import analytics_settings, bearer
+from tests.app.helpers import running_app
+from tests.reports.contract_figures import ContractFigures
 
 REPORTS_DATABASE = "reports_analytics"
 
@@ -42,3 +50,26 @@ async def reports_conn(reports_dsn: str) -> AsyncIterator[asyncpg.Connection]:
         yield conn
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def reports_app(pg_cluster: Cluster, reports_dsn: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The real app (its lifespan, auth and pools) with the analytics side on the session's analytics database."""
+    await asyncio.to_thread(upgrade_app, pg_cluster.dsn(PRIMARY), "us")
+    async with running_app(analytics_settings(pg_cluster, reports_dsn)) as (app, client):
+        yield app, client
+
+
+@pytest.fixture
+async def api(
+    reports_app: tuple[FastAPI, httpx.AsyncClient], reports_conn: asyncpg.Connection
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An authorized client on an empty reports table, exports computed by the contract-shaped figures."""
+    app, client = reports_app
+    app.dependency_overrides[report_figures] = ContractFigures
+    client.headers.update(bearer())
+    try:
+        yield client
+    finally:
+        app.dependency_overrides.pop(report_figures, None)
+        client.headers.pop("Authorization", None)
