@@ -50,6 +50,9 @@ class CdnArgs:
     rate_limit_per_ip: int = 2000  # WAF: requests per IP per 5 minutes
     max_body_bytes: int = 65536  # WAF: 413 above this body size (the app enforces the same limit)
     waf_log_retention_days: int = 365
+    # CloudFront publishes CacheHitRate (and origin latency, error rates by code) only with additional metrics
+    # (CreateMonitoringSubscription, CloudFront API reference), which cost extra per distribution: production only.
+    additional_metrics: bool = True
     log_expire_days: int = 365
     destroy_logs_with_stack: bool = False
     error_rate_percent: float = 5.0  # CloudFront 5xxErrorRate alarm threshold
@@ -63,6 +66,7 @@ class Cdn(pulumi.ComponentResource):
     distribution: aws.cloudfront.Distribution
     web_acl: aws.wafv2.WebAcl
     waf_log_group: aws.cloudwatch.LogGroup
+    monitoring_subscription: aws.cloudfront.MonitoringSubscription | None  # None: no CacheHitRate metric
     logs: SecureBucket
 
     def __init__(self, name: str, args: CdnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -164,6 +168,22 @@ class Cdn(pulumi.ComponentResource):
             ),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.logs]),
+        )
+        self.monitoring_subscription = (
+            aws.cloudfront.MonitoringSubscription(
+                f"{name}-additional-metrics",
+                distribution_id=self.distribution.id,
+                monitoring_subscription=aws.cloudfront.MonitoringSubscriptionMonitoringSubscriptionArgs(
+                    realtime_metrics_subscription_config=(
+                        aws.cloudfront.MonitoringSubscriptionMonitoringSubscriptionRealtimeMetricsSubscriptionConfigArgs(
+                            realtime_metrics_subscription_status="Enabled"
+                        )
+                    )
+                ),
+                opts=pulumi.ResourceOptions(parent=self.distribution),
+            )
+            if args.additional_metrics
+            else None
         )
         for record_type in ("A", "AAAA"):
             alias_record(

@@ -55,6 +55,7 @@ class DashboardArgs:
     databases: Sequence[DatabaseRef] = ()
     load_balancers: Sequence[LoadBalancerRef] = ()
     distribution_id: pulumi.Input[str] | None = None
+    cdn_additional_metrics: bool = False  # CacheHitRate exists only with CloudFront's additional metrics
     timescale_nodes: Sequence[InstanceRef] = ()
     max_replica_lag_seconds: float = 5.0
     p99_target_seconds: float = 0.1
@@ -137,15 +138,22 @@ def build_body(
         ]
     if distribution_id:
         dims = ["DistributionId", distribution_id, "Region", "Global"]
-        widgets += [
-            _metric_widget("CloudFront requests", "us-east-1", [["AWS/CloudFront", "Requests", *dims]], stat="Sum"),
-            _metric_widget("CloudFront cache hit rate (%)", "us-east-1", [["AWS/CloudFront", "CacheHitRate", *dims]]),
+        widgets.append(
+            _metric_widget("CloudFront requests", "us-east-1", [["AWS/CloudFront", "Requests", *dims]], stat="Sum")
+        )
+        if args.cdn_additional_metrics:  # otherwise the widget would stay empty forever
+            widgets.append(
+                _metric_widget(
+                    "CloudFront cache hit rate (%)", "us-east-1", [["AWS/CloudFront", "CacheHitRate", *dims]]
+                )
+            )
+        widgets.append(
             _metric_widget(
                 "CloudFront error rates (%)",
                 "us-east-1",
                 [["AWS/CloudFront", "4xxErrorRate", *dims], ["AWS/CloudFront", "5xxErrorRate", *dims]],
-            ),
-        ]
+            )
+        )
     for node, instance_id in zip(args.timescale_nodes, timescale_nodes, strict=True):
         widgets.append(
             _metric_widget(

@@ -6,6 +6,10 @@ and missed runs (each takes a lock in the analytics database and catches up incr
 not retried: the next tick does the work. The scheduler role's trust is pinned to this account (confused deputy,
 EventBridge Scheduler user guide, "Set up the execution role"); it may `ecs:RunTask` only on this task family in
 this cluster and pass only the task's two roles, only to ECS.
+
+The schedule's data (its target and input) is encrypted with a customer-managed key (`kms_key_arn`, EventBridge
+Scheduler user guide, "Encryption at rest"), by default one of its own; the scheduler role may decrypt with exactly
+that key, which Scheduler needs to read the target when it invokes it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import pulumi_aws as aws
 from components.aws_account import account_id
 from components.fargate_task import FargateTask, FargateTaskArgs
 from components.iam import allow, policy_json, service_trust_policy
+from components.kms import encryption_key
 
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
 
@@ -32,7 +37,7 @@ class ScheduledTaskArgs:
     subnet_ids: Sequence[pulumi.Input[str]]  # private subnets
     security_group_id: pulumi.Input[str]  # the task's identity group (databases admit it)
     description: str
-    # Customer-managed key for the schedule's data (its target input); None: Scheduler's AWS-owned key.
+    # Customer-managed key for the schedule's data (its target and input); None: a key of the schedule's own.
     kms_key_arn: pulumi.Input[str] | None = None
     container_insights: str = "enabled"
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -72,6 +77,16 @@ class ScheduledTask(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-scheduler"},
             opts=child,
         )
+        key_arn = (
+            args.kms_key_arn
+            or encryption_key(
+                f"{name}-schedule-key",
+                region=region,
+                description=f"EventBridge Scheduler data of {name}",
+                tags=args.tags,
+                parent=self,
+            ).arn
+        )
         task_definitions = pulumi.Output.concat(
             "arn:aws:ecs:", region, ":", account_id(), f":task-definition/{self.task.family_name}:*"
         )
@@ -92,6 +107,7 @@ class ScheduledTask(pulumi.ComponentResource):
                         "PassItsRoles",
                         condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
                     ),
+                    allow(["kms:Decrypt"], [key_arn], "DecryptTheScheduleWithItsKey"),
                 ]
             ),
             opts=pulumi.ResourceOptions(parent=self.scheduler_role),
@@ -102,7 +118,7 @@ class ScheduledTask(pulumi.ComponentResource):
             description=args.description,
             schedule_expression=args.schedule_expression,
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
-            kms_key_arn=args.kms_key_arn,
+            kms_key_arn=key_arn,
             target=aws.scheduler.ScheduleTargetArgs(
                 arn=self.cluster.arn,
                 role_arn=self.scheduler_role.arn,

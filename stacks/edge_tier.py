@@ -75,6 +75,7 @@ def build_edge_tier(foundation: Foundation) -> EdgeTier:
             rate_limit_per_ip=config.cdn.rate_limit_per_ip,
             max_body_bytes=config.cdn.max_body_bytes,
             waf_log_retention_days=365 if production else 30,
+            additional_metrics=production,
             log_expire_days=365 if production else 30,
             destroy_logs_with_stack=not production,
             tags=foundation.tags,

@@ -60,6 +60,7 @@ def build_observability_tier(
             databases=databases,
             load_balancers=load_balancers,
             distribution_id=edge.cdn.distribution.id,
+            cdn_additional_metrics=edge.cdn.monitoring_subscription is not None,
             timescale_nodes=nodes,
             max_replica_lag_seconds=config.database.max_replica_lag_seconds,
             tags=foundation.tags,

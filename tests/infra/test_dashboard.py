@@ -71,7 +71,6 @@ def test_dashboard_covers_the_data_path(each_stack: Evaluation) -> None:
         ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
         ("AWS/ApplicationELB", "HealthyHostCount"),
         ("AWS/CloudFront", "Requests"),
-        ("AWS/CloudFront", "CacheHitRate"),
         ("AWS/CloudFront", "5xxErrorRate"),
         ("AWS/EC2", "StatusCheckFailed"),
     ):
@@ -85,3 +84,17 @@ def test_dashboard_covers_the_data_path(each_stack: Evaluation) -> None:
         dimension_values(line)["LoadBalancer"] for _, line in metrics(each_stack) if line[1] == "TargetResponseTime"
     }
     assert len(latency) == len(each_stack.of_type("aws:lb/loadBalancer:LoadBalancer"))
+
+
+def test_cache_hit_rate_is_charted_exactly_where_cloudfront_publishes_it(each_stack: Evaluation) -> None:
+    """CacheHitRate is one of CloudFront's additional metrics: it exists only for a distribution with a monitoring
+    subscription (CreateMonitoringSubscription, CloudFront API reference). Production subscribes; staging saves the
+    cost and leaves the widget out instead of showing an empty one."""
+    subscriptions = each_stack.of_type("aws:cloudfront/monitoringSubscription:MonitoringSubscription")
+    charted = any(line[1] == "CacheHitRate" for _, line in metrics(each_stack))
+    assert charted == bool(subscriptions) == (each_stack.stack == "production")
+    [distribution] = each_stack.of_type("aws:cloudfront/distribution:Distribution")
+    for subscription in subscriptions:
+        assert subscription.inputs["distributionId"] == distribution.outputs["id"]
+        config = subscription.inputs["monitoringSubscription"]["realtimeMetricsSubscriptionConfig"]
+        assert config == {"realtimeMetricsSubscriptionStatus": "Enabled"}

@@ -69,3 +69,31 @@ def test_every_task_definition_is_hardened(each_stack: Evaluation) -> None:
             assert container["linuxParameters"]["capabilities"]["drop"] == ["ALL"], definition.name
             assert container["user"].split(":")[0] not in ("0", "root"), definition.name
             assert container["logConfiguration"]["logDriver"] == "awslogs", definition.name
+
+
+def test_every_schedule_is_encrypted_with_a_customer_managed_key_its_role_may_use(each_stack: Evaluation) -> None:
+    """EventBridge Scheduler encrypts a schedule's target and input with an AWS-owned key unless the schedule names a
+    customer-managed one (`KmsKeyArn`, Scheduler user guide, "Encryption at rest"); the role that invokes the target
+    must be able to decrypt with it."""
+    schedules = each_stack.of_type("aws:scheduler/schedule:Schedule")
+    assert schedules
+    keys = {k.outputs["arn"]: k for k in each_stack.of_type("aws:kms/key:Key")}
+    policies = {
+        p.inputs["role"]: json.loads(p.inputs["policy"]) for p in each_stack.of_type("aws:iam/rolePolicy:RolePolicy")
+    }
+    roles = {r.outputs["arn"]: r for r in each_stack.of_type("aws:iam/role:Role")}
+    for schedule in schedules:
+        key = keys[schedule.inputs["kmsKeyArn"]]
+        assert key.region == schedule.region, schedule.name
+        assert key.inputs["enableKeyRotation"] is True
+        role = roles[schedule.inputs["target"]["roleArn"]]
+        statements = policies[role.outputs["id"]]["Statement"]
+        decrypt = [s for s in statements if "kms:Decrypt" in s["Action"]]
+        assert decrypt == [
+            {
+                "Sid": "DecryptTheScheduleWithItsKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [key.outputs["arn"]],
+            }
+        ]

@@ -353,7 +353,7 @@ def test_pipeline_runs_the_app_image_on_a_schedule_like_the_app(cluster: Cluster
     policies = {
         p.name: json.loads(p.inputs["policy"])["Statement"] for p in cluster.mine(ROLE_POLICY, cluster.pipeline)
     }
-    run, pass_role = policies["timescale-pipeline-scheduler-policy"]
+    run, pass_role, _decrypt = policies["timescale-pipeline-scheduler-policy"]  # decrypt: test_tasks.py
     assert run["Action"] == ["ecs:RunTask"]
     family = task.inputs["family"]
     assert run["Resource"] == [f"arn:aws:ecs:{cluster.region}:{ACCOUNT_ID}:task-definition/{family}:*"]
