@@ -21,7 +21,7 @@ from typing import Any, Final, TypeVar
 
 import asyncpg
 
-from analytics import alerts, migrate
+from analytics import migrate
 from analytics.streams import STREAMS, Stream
 
 SOURCE_ENV: Final = "ANALYTICS_SOURCE_URL"
@@ -182,7 +182,6 @@ async def run(
                     raise PipelineError(f"{stream.name}: the source database lacks a table ({exc})") from None
                 report.rows[stream.name], report.batches[stream.name] = rows, batches
                 log.info("%s: done, %d rows in %d batches", stream.name, rows, batches)
-            await alerts.evaluate_after_run(target)  # after the figures moved: fire what crossed (dashboard)
             return report
         finally:
             await target.close()

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from app.routing import DatabaseUnavailable
+from app.routing import DatabaseUnavailable, InvalidToken
 
 EXCERPT_CHARS: Final = 60  # longest echo of a client's input in an error body
 MESSAGE_CHARS: Final = 200
@@ -90,11 +90,17 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
     """503 with a JSON error instead of a 500 or a hang; Retry-After tells well-behaved clients when."""
+    retry_after = exc.retry_after_s if isinstance(exc, DatabaseUnavailable) else 1
     return JSONResponse(
         {"error": "database_unavailable", "detail": str(exc)},
         status_code=503,
-        headers={"Retry-After": "1"},
+        headers={"Retry-After": str(retry_after)},
     )
+
+
+async def invalid_token(request: Request, exc: Exception) -> Response:
+    """400 naming the header: the token is beyond anything the primary has written (forged or corrupted)."""
+    return JSONResponse({"detail": [problem(["header", "X-Consistency-Token"], str(exc), "value_error")]}, 400)
 
 
 def install(app: FastAPI) -> None:
@@ -102,3 +108,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(DatabaseUnavailable, database_unavailable)
+    app.add_exception_handler(InvalidToken, invalid_token)

@@ -43,9 +43,23 @@ async def _skip_reset_query(conn: Any) -> None:
     `SET LOCAL` inside a transaction, and advisory locks, LISTEN and WITH HOLD cursors use their own connection."""
 
 
+# The node is alive but cannot take another connection now (SQLSTATE 53300): saturation, not an outage.
+_NODE_BUSY: Final = (asyncpg.TooManyConnectionsError,)
+
+
 def is_node_failure(exc: BaseException) -> bool:
     """True when the node (not the query) failed, so the node should be marked down."""
     return isinstance(exc, _NODE_FAILURES)
+
+
+def is_node_busy(exc: BaseException) -> bool:
+    """True when the node refused a new connection for lack of slots (max_connections reached)."""
+    return isinstance(exc, _NODE_BUSY)
+
+
+class DeadlineExceeded(TimeoutError):
+    """A statement outlived its deadline; its connection was terminated rather than politely cancelled
+    (a cancel request waits on the same, possibly frozen, server)."""
 
 
 class Node:
@@ -64,6 +78,10 @@ class Node:
         self._credentials = credentials
         self._pool: Any = None
         self._lock = asyncio.Lock()
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     @property
     def acquire_timeout_s(self) -> float:
@@ -124,20 +142,55 @@ class Node:
         async with asyncio.timeout(self.acquire_timeout_s):
             await self._ensure_pool()
 
+    @property
+    def saturated(self) -> bool:
+        """Every connection of the pool is in use and it may open no more: an acquire would queue."""
+        pool = self._pool
+        return pool is not None and pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size()
+
     @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
-        """A pooled connection, obtained within DATABASE_ACQUIRE_TIMEOUT or TimeoutError/OSError."""
-        async with asyncio.timeout(self.acquire_timeout_s):
+    async def connection(
+        self, *, acquire_timeout_s: float | None = None, budget_s: float | None = None
+    ) -> AsyncIterator[Any]:
+        """A pooled connection, obtained within the acquire timeout (default DATABASE_ACQUIRE_TIMEOUT) or
+        TimeoutError/OSError. With `budget_s`, acquire and block together get that long: then the connection
+        is terminated, which fails its pending query at once, and the block raises DeadlineExceeded."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        acquire_s = self.acquire_timeout_s if acquire_timeout_s is None else acquire_timeout_s
+        async with asyncio.timeout(acquire_s if budget_s is None else min(acquire_s, budget_s)):
             pool, conn = await self._retry_refused(self._acquire)
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            conn.terminate()
+
+        timer = None if budget_s is None else loop.call_at(started + budget_s, expire)
         try:
             yield conn
+        except Exception as exc:
+            if expired:
+                raise DeadlineExceeded(f"node {self.name} did not answer within {budget_s:g}s") from exc
+            raise
         finally:
+            if timer is not None:
+                timer.cancel()
             await pool.release(conn)
 
     async def reset(self) -> None:
         """Drop pooled connections (they may point at a dead server process) so new ones are made."""
         if self._pool is not None:
             await self._pool.expire_connections()
+
+    async def drop(self) -> None:
+        """Close the pool at once (connections terminated), so the next connection resolves the host again:
+        after an RDS failover a stale DNS answer can leave every pooled connection on the old, now standby, node."""
+        async with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
 
     async def close(self) -> None:
         if self._pool is None:

@@ -56,7 +56,6 @@ class MailSink:
             outbox.mkdir(parents=True, exist_ok=True)
         self._keeper = _Keeper(outbox)
         self._controller = _AnyPortController(self._keeper, hostname=HOST, port=port)
-        self._started = False
 
     @property
     def url(self) -> str:
@@ -84,13 +83,9 @@ class MailSink:
 
     def start(self) -> None:
         self._controller.start()
-        self._started = True
 
     def stop(self) -> None:
-        """Idempotent, and harmless when start() failed (callers stop in a finally)."""
-        if self._started:
-            self._started = False
-            self._controller.stop()
+        self._controller.stop()
 
 
 @contextmanager

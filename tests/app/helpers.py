@@ -2,11 +2,15 @@
 
 import asyncio
 import contextlib
+import os
+import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from fastapi import FastAPI
 
@@ -19,6 +23,8 @@ from localdev.cluster import Cluster
 PROBE_MS = 100
 MAX_LAG_MS = 1000
 ACQUIRE_MS = 1000
+READ_TIMEOUT_MS = 3000  # the production default
+WRITE_TIMEOUT_MS = 3000
 PRIMARY_REGION = "us"  # not the default (eu), so fallbacks prove the setting is used
 
 
@@ -32,6 +38,8 @@ def cluster_settings(cluster: Cluster, **overrides: Any) -> Settings:
         "database_pool_min": 1,
         "database_pool_max": 20,
         "database_acquire_timeout": ACQUIRE_MS,
+        "database_read_timeout_ms": READ_TIMEOUT_MS,
+        "database_write_timeout_ms": WRITE_TIMEOUT_MS,
         "database_max_replica_lag_ms": MAX_LAG_MS,
         "health_probe_interval_ms": PROBE_MS,
         "origin_verify_secret": None,
@@ -81,3 +89,99 @@ async def wait_until(predicate: Callable[[], bool], what: str, timeout_s: float 
             raise AssertionError(f"timed out after {timeout_s}s waiting for: {what}")
         await asyncio.sleep(0.05)
     return time.monotonic() - started
+
+
+def _server_pids(cluster: Cluster, node: str) -> list[int]:
+    """The node's postmaster and every process it forked (backends, walreceiver, ...)."""
+    postmaster = int((cluster.datadir(node) / "postmaster.pid").read_text().split()[0])
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                children.append(int(stat.parent.name))
+    return [postmaster, *children]
+
+
+@contextlib.contextmanager
+def frozen(cluster: Cluster, node: str) -> Iterator[None]:
+    """A sick, not dead, node: every process of it stopped with SIGSTOP, always continued afterwards."""
+    pids = _server_pids(cluster, node)
+    try:
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        yield
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+
+@contextlib.asynccontextmanager
+async def connections_exhausted(dsn: str) -> AsyncIterator[int]:
+    """Hold every connection slot of a node (until it answers 53300), so new connections are refused."""
+    held: list[asyncpg.Connection] = []
+    try:
+        while True:
+            try:
+                held.append(await asyncpg.connect(dsn))
+            except asyncpg.TooManyConnectionsError:
+                break
+        yield len(held)
+    finally:
+        await asyncio.gather(*(conn.close() for conn in held), return_exceptions=True)
+
+
+class Proxy:
+    """A TCP forwarder standing in for a DNS name: `retarget` is the name now resolving elsewhere (new
+    connections go there), `sever` drops every connection made so far (what a failover does to clients)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._links: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter, int]] = set()
+
+    async def __aenter__(self) -> "Proxy":
+        self._server = await asyncio.start_server(self._link, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.sever()
+        if self._server is not None:
+            self._server.close()
+
+    def dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/app?sslmode=disable"
+
+    def retarget(self, port: int) -> None:
+        self.target_port = port
+
+    def sever(self) -> None:
+        for client, upstream, _ in list(self._links):
+            client.transport.abort()
+            upstream.transport.abort()
+        self._links.clear()
+
+    def open_to(self, port: int) -> int:
+        return sum(1 for client, _, target in self._links if target == port and not client.is_closing())
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        target = self.target_port
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target)
+        except OSError:
+            writer.transport.abort()
+            return
+        link = (writer, up_writer, target)
+        self._links.add(link)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._links.discard(link)

@@ -35,10 +35,10 @@ def test_malformed_lsn_is_rejected(text: str) -> None:
     assert parse_lsn(text) is None
 
 
-def test_lag_is_time_since_primary_passed_the_replay_position() -> None:
+def test_replica_is_fresh_as_of_the_last_primary_sample_it_has_replayed() -> None:
     monitor = HealthMonitor({}, interval_s=0.5, max_lag_ms=1000)
     monitor._primary_wal.extend([(10.0, 100), (10.5, 200), (11.0, 300)])
-    assert monitor._lag_ms(300, now=12.0) == 0.0  # caught up with everything sampled
-    assert monitor._lag_ms(250, now=12.0) == pytest.approx(1000.0)  # missing what appeared at t=11.0
-    assert monitor._lag_ms(100, now=12.0) == pytest.approx(1500.0)
-    assert monitor._lag_ms(0, now=12.0) == pytest.approx(2000.0)
+    assert monitor._wal_fresh_as_of(300) == 11.0  # had all the primary had at the latest sample
+    assert monitor._wal_fresh_as_of(250) == 10.5  # missing what appeared after t=10.5, so at most that stale
+    assert monitor._wal_fresh_as_of(100) == 10.0
+    assert monitor._wal_fresh_as_of(99) is None  # behind everything sampled: unknown from WAL alone

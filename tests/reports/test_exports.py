@@ -7,7 +7,6 @@ import re
 import subprocess
 import zipfile
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -16,7 +15,6 @@ import pytest
 from analytics.mailer import Attachment
 from analytics.reports.definitions import SECTIONS, Section
 from analytics.reports.export import render
-from analytics.reports.pdf_export import FONT_DIR
 from analytics.reports.tables import ReportData, collect
 from tests.reports.contract_figures import ContractFigures
 from tests.reports.expected import RATE_SECTIONS, as_decimal, expected, pdf_text
@@ -161,10 +159,3 @@ async def test_file_name_says_what_and_when(fmt: str) -> None:
     attachment = render(await _data(["mrr"], name="Weekly MRR"), fmt)  # type: ignore[arg-type]
     assert attachment.filename.startswith("weekly-mrr_")
     assert "2025-07_to_2026-06_eu_generated-20260608T0700Z" in attachment.filename
-
-
-def test_the_image_installs_the_fonts_the_pdf_embeds() -> None:
-    dockerfile = (Path(__file__).parents[2] / "app" / "Dockerfile").read_text()
-    final_stage = dockerfile.rpartition("\nFROM ")[2]
-    assert re.search(r"apt-get install -y --no-install-recommends [^\n]*\bfonts-dejavu-core\b", final_stage)
-    assert Path("/usr/share/fonts/truetype/dejavu") == FONT_DIR  # where Debian's fonts-dejavu-core puts them
