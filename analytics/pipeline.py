@@ -6,6 +6,9 @@ transaction, so a crash at any point leaves either the whole batch applied with 
 re-run neither loses nor double-counts a row. Each run starts `overlap` seconds before the watermark, because
 `updated_at` is the writing transaction's start time: a long transaction (or one the replica has not replayed yet)
 can commit a row older than rows already copied; the overlap re-reads those, and the merge makes that harmless.
+Each batch also brings the revenue metrics of the companies it touched up to date (analytics/revenue.py) in that
+transaction; after it commits, the continuous aggregates are refreshed for the buckets it changed
+(analytics/refresh.py).
 """
 
 import argparse
@@ -20,14 +23,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
 import asyncpg
+import pycountry
 
-from analytics import migrate
+from analytics import migrate, refresh, revenue
+from analytics.refresh import Window
 from analytics.streams import STREAMS, Stream
 
 SOURCE_ENV: Final = "ANALYTICS_SOURCE_URL"
 TARGET_ENV: Final = migrate.TARGET_ENV
 BATCH_ENV: Final = "ANALYTICS_BATCH_SIZE"
 OVERLAP_ENV: Final = "ANALYTICS_OVERLAP_SECONDS"
+BASE_CURRENCY_ENV: Final = "ANALYTICS_BASE_CURRENCY"
+DEFAULT_BASE_CURRENCY: Final = "USD"
 DEFAULT_BATCH: Final = 5000
 DEFAULT_OVERLAP_S: Final = 300.0
 RUN_LOCK: Final = 7_240_009  # advisory lock in the analytics database: one run at a time
@@ -66,6 +73,7 @@ class Progress:
 class RunReport:
     rows: dict[str, int] = field(default_factory=dict)  # rows applied per stream (overlap re-reads included)
     batches: dict[str, int] = field(default_factory=dict)
+    refreshes: list[Window] = field(default_factory=list)  # aggregate refreshes due after each batch's commit
 
 
 def _log_progress(progress: Progress) -> None:
@@ -94,17 +102,36 @@ async def _load_watermark(target: Any, stream: Stream) -> Key | None:
 async def _prepare_staging(target: Any, stream: Stream) -> None:
     columns = ", ".join(f"{name} {kind}" for name, kind in stream.staging_columns)
     await target.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stream.staging_table} ({columns}) ON COMMIT DELETE ROWS")
+    for statement in revenue.TEMP_TABLES:
+        await target.execute(statement)
 
 
-async def _apply_batch(target: Any, stream: Stream, rows: Sequence[Any], watermark: Key) -> None:
-    """Stage, merge and advance the watermark atomically."""
-    async with target.transaction():
-        await target.copy_records_to_table(
+@dataclass(frozen=True)
+class Target:
+    """The analytics connection and what the run does after each commit."""
+
+    conn: Any
+    timescale: bool
+    report: "RunReport"
+
+    async def after_commit(self, days: Sequence[Any]) -> None:
+        calls = refresh.windows(day["day"] for day in days)
+        self.report.refreshes.extend(calls)
+        if self.timescale:
+            await refresh.refresh(self.conn, calls)
+
+
+async def _apply_batch(target: Target, stream: Stream, rows: Sequence[Any], watermark: Key) -> None:
+    """Stage, merge, update the metrics and advance the watermark atomically; then refresh the aggregates."""
+    conn = target.conn
+    async with conn.transaction():
+        await conn.copy_records_to_table(
             stream.staging_table, records=rows, columns=stream.column_names, schema_name="pg_temp"
         )
         for statement in stream.merges:
-            await target.execute(statement)
-        await target.execute(
+            await conn.execute(statement)
+        days = await conn.fetch(refresh.TOUCHED_DAYS)
+        await conn.execute(
             """
             INSERT INTO analytics.pipeline_state (stream, watermark_ts, watermark_id, rows_total)
             VALUES ($1, $2, $3, $4)
@@ -116,11 +143,34 @@ async def _apply_batch(target: Any, stream: Stream, rows: Sequence[Any], waterma
             *watermark,
             len(rows),
         )
+    await target.after_commit(days)
+
+
+async def _settle_base_currency(target: Target, base_currency: str) -> None:
+    """Record the base currency; if it changed, reconvert every line and event and rebuild every company."""
+    conn = target.conn
+    for statement in revenue.TEMP_TABLES:
+        await conn.execute(statement)
+    async with conn.transaction():
+        stored = await conn.fetchval("SELECT base_currency FROM analytics.revenue_settings FOR UPDATE")
+        if stored == base_currency:
+            return
+        await conn.execute(
+            "INSERT INTO analytics.revenue_settings (base_currency) VALUES ($1) ON CONFLICT (singleton) DO UPDATE"
+            " SET base_currency = EXCLUDED.base_currency, updated_at = now()",
+            base_currency,
+        )
+        if stored is not None:
+            log.warning("base currency changed from %s to %s: reconverting every figure", stored, base_currency)
+        for statement in revenue.REBASE:
+            await conn.execute(statement)
+        days = await conn.fetch(refresh.TOUCHED_DAYS)
+    await target.after_commit(days)
 
 
 async def sync_stream(
     source: Any,
-    target: Any,
+    target: Target,
     stream: Stream,
     *,
     batch_size: int,
@@ -128,7 +178,7 @@ async def sync_stream(
     progress: Callable[[Progress], None],
 ) -> tuple[int, int]:
     """Copy one stream up to what the source shows now; returns (rows applied, batches)."""
-    stored = await _load_watermark(target, stream)
+    stored = await _load_watermark(target.conn, stream)
     watermark = stored or BEGINNING
     # Without an overlap, resume exactly after the watermark row (its id breaks the timestamp tie).
     cursor = stored or BEGINNING
@@ -137,7 +187,7 @@ async def sync_stream(
     backlog = await source.fetchval(
         f"SELECT count(*) FROM {stream.source_table} WHERE (updated_at, id) > ($1, $2)", *cursor
     )
-    await _prepare_staging(target, stream)
+    await _prepare_staging(target.conn, stream)
     started = time.monotonic()
     rows_done = batches = 0
     while True:
@@ -162,17 +212,26 @@ async def run(
     batch_size: int = DEFAULT_BATCH,
     overlap: timedelta = timedelta(seconds=DEFAULT_OVERLAP_S),
     progress: Callable[[Progress], None] = _log_progress,
+    base_currency: str = DEFAULT_BASE_CURRENCY,
 ) -> RunReport:
     """One pipeline run over every stream. Raises PipelineError for anything an operator must fix."""
     source = await _connect(source_dsn, "source database", SOURCE_ENV)
     try:
-        target = await _connect(target_dsn, "analytics database", TARGET_ENV)
+        conn = await _connect(target_dsn, "analytics database", TARGET_ENV)
         try:
-            if not await target.fetchval("SELECT pg_try_advisory_lock($1)", RUN_LOCK):
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RUN_LOCK):
                 raise PipelineError("another pipeline run holds the analytics database's run lock; not starting")
             if not await source.fetchval("SELECT pg_is_in_recovery()"):
                 log.warning("the source is a primary, not a replica: point %s at a read replica", SOURCE_ENV)
+            started_at = await source.fetchval("SELECT now()")
             report = RunReport()
+            target = Target(conn=conn, timescale=await refresh.is_timescale(conn), report=report)
+            try:
+                await _settle_base_currency(target, base_currency)
+            except asyncpg.UndefinedTableError:
+                raise PipelineError(
+                    f"the analytics database lacks the revenue tables; run `python -m analytics.migrate` ({TARGET_ENV})"
+                ) from None
             for stream in STREAMS:
                 try:
                     rows, batches = await sync_stream(
@@ -182,9 +241,11 @@ async def run(
                     raise PipelineError(f"{stream.name}: the source database lacks a table ({exc})") from None
                 report.rows[stream.name], report.batches[stream.name] = rows, batches
                 log.info("%s: done, %d rows in %d batches", stream.name, rows, batches)
+            # The figures' asOf: everything the source had committed when this run began is in.
+            await conn.execute("UPDATE analytics.revenue_settings SET synced_at = $1", started_at)
             return report
         finally:
-            await target.close()
+            await conn.close()
     finally:
         await source.close()
 
@@ -211,6 +272,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--overlap-seconds", type=float, default=None, help=f"re-read window ({OVERLAP_ENV}, {DEFAULT_OVERLAP_S:g})"
     )
+    parser.add_argument(
+        "--base-currency",
+        default=os.environ.get(BASE_CURRENCY_ENV) or DEFAULT_BASE_CURRENCY,
+        help=f"currency of the figures ({BASE_CURRENCY_ENV}, {DEFAULT_BASE_CURRENCY})",
+    )
     parser.add_argument("--no-migrate", action="store_true", help="do not apply analytics migrations first")
     args = parser.parse_args(argv)
     for value, option, env in ((args.source, "--source", SOURCE_ENV), (args.target, "--target", TARGET_ENV)):
@@ -225,6 +291,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(str(exc))
     if args.batch_size < 1 or args.overlap_seconds < 0:
         parser.error("--batch-size must be at least 1 and --overlap-seconds at least 0")
+    if pycountry.currencies.get(alpha_3=str(args.base_currency).upper()) is None:
+        parser.error(f"{BASE_CURRENCY_ENV}={args.base_currency!r} is not an ISO 4217 currency code (e.g. USD, EUR)")
+    args.base_currency = str(args.base_currency).upper()
     return args
 
 
@@ -240,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.target,
                 batch_size=args.batch_size,
                 overlap=timedelta(seconds=args.overlap_seconds),
+                base_currency=args.base_currency,
             )
         )
     except PipelineError as exc:

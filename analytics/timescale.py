@@ -7,7 +7,7 @@ Both bucket days in UTC (`time_bucket` on timestamptz buckets in UTC; `date_trun
 """
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from sqlalchemy import Connection, text
 
@@ -30,9 +30,13 @@ class Hypertable:
     retain_for: str | None = None  # None: keep raw rows forever (e.g. financial records)
 
 
+Bucket = Literal["day", "month"]
+
+
 @dataclass(frozen=True)
 class DailyAggregate:
-    """A per-day aggregate: `select` uses `{day}` for the day bucket of `time_column`, in SELECT and GROUP BY."""
+    """A per-bucket aggregate (per day unless `bucket` says month): `select` uses `{day}` for the bucket of
+    `time_column`, in SELECT and GROUP BY."""
 
     view: str  # schema-qualified
     time_column: str
@@ -40,6 +44,7 @@ class DailyAggregate:
     refresh_start: str  # how far back each refresh looks (late updates older than this are not re-aggregated)
     refresh_every: str = "1 hour"
     retain_for: str | None = None
+    bucket: Bucket = "day"
 
 
 def timescale_available(connection: Connection) -> bool:
@@ -58,8 +63,9 @@ def timescale_available(connection: Connection) -> bool:
     return True
 
 
-def day_bucket(column: str, timescale: bool) -> str:
-    return f"time_bucket(INTERVAL '1 day', {column})" if timescale else f"date_trunc('day', {column}, 'UTC')"
+def day_bucket(column: str, timescale: bool, bucket: Bucket = "day") -> str:
+    """The bucket start of `column` in UTC: time_bucket buckets timestamptz in UTC (months too), date_trunc too."""
+    return f"time_bucket(INTERVAL '1 {bucket}', {column})" if timescale else f"date_trunc('{bucket}', {column}, 'UTC')"
 
 
 def hypertable_sql(table: Hypertable, timescale: bool) -> list[str]:
@@ -80,7 +86,7 @@ def hypertable_sql(table: Hypertable, timescale: bool) -> list[str]:
 
 def aggregate_sql(aggregate: DailyAggregate, timescale: bool) -> list[str]:
     """The aggregate as a continuous aggregate with policies, or as a plain view over the same SELECT."""
-    select = aggregate.select.format(day=day_bucket(aggregate.time_column, timescale))
+    select = aggregate.select.format(day=day_bucket(aggregate.time_column, timescale, aggregate.bucket))
     if not timescale:
         return [f"CREATE VIEW {aggregate.view} AS {select}"]
     statements = [

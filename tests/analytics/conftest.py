@@ -41,9 +41,11 @@ def pair(pg_cluster: Cluster) -> Databases:
 async def dbs(pair: Databases) -> Databases:
     """The session pair with no rows and no watermarks, so every test starts from nothing."""
     for dsn, tables in (
-        (pair.source_primary, "invoices, companies"),
+        (pair.source_primary, "fx_rates, invoice_lines, invoices, companies"),
         (pair.target_dsn, "analytics.invoice_events, analytics.companies, analytics.api_requests, "
-                          "analytics.pipeline_state"),
+                          "analytics.pipeline_state, analytics.revenue_settings, analytics.invoices, "
+                          "analytics.invoice_lines, analytics.fx_rates, analytics.company_mrr, "
+                          "analytics.company_mrr_native, analytics.mrr_summary"),
     ):  # fmt: skip
         conn = await asyncpg.connect(dsn)
         try:

@@ -42,7 +42,7 @@ def test_run_migrates_an_empty_analytics_database_then_loads(
     monkeypatch.setenv("ANALYTICS_BATCH_SIZE", "100")
 
     assert pipeline.main([]) == 0
-    assert "done, 306 rows (companies 6, invoices 300)" in capsys.readouterr().out
+    assert "done, 306 rows (companies 6, invoices 300, invoice_lines 0, fx_rates 0)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,13 @@ from analytics.pipeline import Progress, RunReport, run
 from tests.analytics.helpers import Databases, assert_matches_source, seed, wait_replayed
 
 NO_OVERLAP = timedelta(0)
+# Neither a hypertable nor partitioned: a row lock there is the same on TimescaleDB and plain PostgreSQL.
+BLOCKER_TABLE_IS_PLAIN = """
+    SELECT relkind = 'r' AND NOT EXISTS (
+        SELECT 1 FROM pg_inherits
+        WHERE inhparent = 'analytics.invoices'::regclass OR inhrelid = 'analytics.invoices'::regclass
+    ) FROM pg_class WHERE oid = 'analytics.invoices'::regclass
+"""
 
 
 async def _seeded(dbs: Databases, seed_value: int, **kwargs: Any) -> None:
@@ -38,7 +45,7 @@ async def test_full_load_from_a_replica_matches_the_expectation(dbs: Databases) 
     seen: list[Progress] = []
     report = await _run(dbs, batch_size=400, overlap=NO_OVERLAP, progress=seen.append)
 
-    assert report.rows == {"companies": 90, "invoices": 5000}
+    assert report.rows == {"companies": 90, "invoices": 5000, "invoice_lines": 0, "fx_rates": 0}
     assert report.batches["invoices"] == math.ceil(5000 / 400)
     invoice_progress = [p for p in seen if p.stream == "invoices"]
     assert [p.rows for p in invoice_progress] == [min(400 * i, 5000) for i in range(1, 14)]
@@ -83,7 +90,7 @@ async def test_incremental_run_picks_up_updates_only(dbs: Databases) -> None:
 
     report = await _run(dbs, batch_size=1000, overlap=NO_OVERLAP)
 
-    assert report.rows == {"companies": 3, "invoices": 190}
+    assert report.rows == {"companies": 3, "invoices": 190, "invoice_lines": 0, "fx_rates": 0}
     await assert_matches_source(dbs)
 
 
@@ -134,12 +141,18 @@ async def _wait_for(what: str, check: Any, timeout_s: float = 20) -> None:
 
 
 async def test_killed_mid_batch_then_rerun_gives_exact_totals(dbs: Databases) -> None:
-    """Batch 3 is held mid-merge by a conflicting uncommitted row; the process is SIGKILLed there."""
+    """Batch 3 is held mid-merge by a conflicting uncommitted row; the process is SIGKILLed there.
+
+    The blocker is a row of analytics.invoices, a plain table on both engines: on TimescaleDB an uncommitted row
+    in a hypertable (invoice_events) would create a chunk and hold the pipeline already in batch 1, on a
+    relation lock rather than on the row (issue 19, item 16).
+    """
     await _seeded(dbs, 5, invoices=2500)
     batch, blocked_batch = 500, 3
     source = await asyncpg.connect(dbs.source_primary)
     target = await asyncpg.connect(dbs.target_dsn)
     try:
+        assert await target.fetchval(BLOCKER_TABLE_IS_PLAIN), "the blocker must live in a plain table"
         victim = await source.fetchrow(
             "SELECT id, issued_at FROM invoices ORDER BY updated_at, id OFFSET $1 LIMIT 1",
             batch * (blocked_batch - 1) + 7,
@@ -147,8 +160,8 @@ async def test_killed_mid_batch_then_rerun_gives_exact_totals(dbs: Databases) ->
         blocker = target.transaction()
         await blocker.start()
         await target.execute(
-            "INSERT INTO analytics.invoice_events (invoice_id, event, ts, company_id, region, amount, currency,"
-            " source_updated_at) VALUES ($1, 'issued', $2, 0, 'eu', 0, 'EUR', now())",
+            "INSERT INTO analytics.invoices (invoice_id, company_id, currency, amount, status, issued_at,"
+            " source_updated_at) VALUES ($1, 0, 'EUR', 0, 'issued', $2, now())",
             victim["id"],
             victim["issued_at"],
         )

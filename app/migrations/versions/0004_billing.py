@@ -4,8 +4,8 @@ The revenue metrics (ANALYTICS.md) are computed from subscription lines and thei
 carries what its MRR needs. An invoice with lines must total exactly its lines (a deferred constraint trigger, so
 the invoice and its lines can be written in either order inside one transaction); invoices from 0003 have no
 lines and stay valid. `voided_at` is required exactly for void invoices (existing void rows are backfilled from
-`updated_at`, the best time known for them). Both new tables get the `(updated_at, id)` keyset index the
-pipeline scans and the `set_updated_at()` trigger.
+`updated_at`, the best time known for them; a write that voids without giving a time gets now()). Both new
+tables get the `(updated_at, id)` keyset index the pipeline scans and the `set_updated_at()` trigger.
 
 Revision ID: 0004_billing
 Revises: 0003_invoices
@@ -30,6 +30,21 @@ def upgrade() -> None:
     op.execute("""
         ALTER TABLE invoices
             ADD CONSTRAINT invoices_voided_at_check CHECK ((status = 'void') = (voided_at IS NOT NULL))
+    """)
+    # A writer that voids without saying when gets the time of the write (the check still refuses the reverse).
+    op.execute("""
+        CREATE FUNCTION set_voided_at() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.status = 'void' AND NEW.voided_at IS NULL THEN
+                NEW.voided_at := now();
+            END IF;
+            RETURN NEW;
+        END
+        $$
+    """)
+    op.execute("""
+        CREATE TRIGGER invoices_set_voided_at BEFORE INSERT OR UPDATE OF status ON invoices
+        FOR EACH ROW EXECUTE FUNCTION set_voided_at()
     """)
     op.execute("""
         CREATE TABLE invoice_lines (
@@ -124,5 +139,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER invoices_total_matches_lines ON invoices")
     op.execute("DROP TABLE invoice_lines")
     op.execute("DROP FUNCTION check_invoice_total()")
+    op.execute("DROP TRIGGER invoices_set_voided_at ON invoices")
+    op.execute("DROP FUNCTION set_voided_at()")
     op.execute("ALTER TABLE invoices DROP CONSTRAINT invoices_voided_at_check")
     op.execute("ALTER TABLE invoices DROP COLUMN voided_at, DROP COLUMN external_id")
