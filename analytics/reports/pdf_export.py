@@ -76,7 +76,7 @@ def _table(table: Table) -> PdfTable:
 
 def _mrr_chart(table: Table) -> Drawing:
     width, height = PAGE[0] - 40 * mm, 55 * mm
-    drawing = Drawing(width, height)
+    drawing = Drawing(width, height, initialFontName=FONT)  # else its renderer starts in unembedded Helvetica
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 45, 15, width - 60, height - 25
     chart.data = [[float(value) if isinstance(value, Decimal) else 0.0 for value in table.column("mrr")]]

@@ -57,6 +57,8 @@ async def test_xlsx_cells_equal_the_figures_with_types_and_formats() -> None:
         want = expected(section, mrr, cohorts, invoices)
         got = [[f"{row[0]:%Y-%m}", *(as_decimal(v) for v in row[1:])] for row in rows]
         assert got == want, section
+        assert all(isinstance(row[0], datetime) for row in rows), section  # months are dates, not text
+        assert all(isinstance(v, int | float) for row in rows for v in row[1:] if v is not None), section
         assert sheet.freeze_panes == "B2", section
         first = next(iter(sheet.iter_rows(min_row=2, max_row=2)))
         assert first[0].is_date
@@ -115,13 +117,11 @@ def _in_order(line: str, parts: list[str]) -> bool:
     return re.search(r"\s+".join(re.escape(p) for p in parts), line) is not None
 
 
-async def test_pdf_embeds_its_fonts_and_is_a4(tmp_path: Any) -> None:
-    attachment = render(await _data(["mrr"]), "pdf")
+async def test_pdf_embeds_every_font_it_uses_and_is_a4(tmp_path: Any) -> None:
+    attachment = render(await _data(list(SECTIONS)), "pdf")  # tables and the MRR chart
     fonts = _pdf(attachment, tmp_path, "pdffonts")
-    used = [line.split() for line in fonts.splitlines()[2:]]
-    dejavu = {parts[0].split("+")[-1]: parts for parts in used if "DejaVu" in parts[0]}
-    assert set(dejavu) == {"DejaVuSans", "DejaVuSans-Bold"}
-    assert all(parts[-5] == "yes" for parts in dejavu.values())  # the "emb" column
+    used = {parts[0].split("+")[-1]: parts[-5] for parts in (line.split() for line in fonts.splitlines()[2:])}
+    assert used == {"DejaVuSans": "yes", "DejaVuSans-Bold": "yes"}  # name -> the "emb" column
     info = _pdf(attachment, tmp_path, "pdfinfo")
     assert re.search(r"Page size:\s+841\.89 x 595\.2\d* pts \(A4\)", info), info
 
