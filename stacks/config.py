@@ -30,6 +30,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from stacks.backup_regions import supported_destinations, unsupported_pair_message
+
 LogicalRegion = Literal["eu", "us", "asia"]
 LOGICAL_REGIONS: tuple[LogicalRegion, ...] = ("eu", "us", "asia")
 Environment = Literal["production", "staging"]
@@ -50,6 +52,8 @@ SUPPORTED_POSTGRES_MAJORS = (14, 15, 16, 17)
 DEFAULT_MAX_BODY_BYTES = 65536
 MIN_BODY_BYTES, MAX_BODY_BYTES = 1024, 65536
 DEFAULT_CIDRS: dict[LogicalRegion, str] = {"eu": "10.10.0.0/16", "us": "10.20.0.0/16", "asia": "10.30.0.0/16"}
+# Backup copies go here when no other configured region can take them (the first that is not the primary's).
+FALLBACK_BACKUP_REGIONS = ("us-east-1", "us-west-2")
 
 _DB_INSTANCE_CLASS = re.compile(r"^db\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.(micro|small|medium|large|\d*xlarge)$")
 _EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal)$")
@@ -100,6 +104,12 @@ class DatabaseConfig(_Model):
     backup_retention_days: int = Field(7, le=35, description="automated backup retention, days (1..35)")
     engine_version: str = Field("16", description="PostgreSQL major (or major.minor) version")
     max_replica_lag_seconds: float = Field(5, gt=0, le=3600, description="replica lag alarm bound, seconds")
+    backup_replication_region: AwsRegion | None = Field(
+        None,
+        description="production: AWS region receiving copies of the primary's automated backups, one RDS supports "
+        "from the primary's region (default: the first such replica region, other configured region, us-east-1, "
+        "us-west-2)",
+    )
 
     @field_validator("instance_class")
     @classmethod
@@ -307,15 +317,15 @@ class StackConfig(_Model):
         default_factory=list, description="one RDS read replica per listed logical region"
     )
     app_regions: RegionList = Field(description="logical regions running the app and an ALB (at least one)")
+    environment: Environment = Field(
+        "production", description="data-safety tier: production adds protection, Multi-AZ NAT, backup copies"
+    )
     database: DatabaseConfig = Field(default_factory=lambda: DatabaseConfig.model_validate({}))
     network: NetworkConfig = Field(default_factory=lambda: NetworkConfig.model_validate({}))
     timescale: TimescaleConfig = Field(default_factory=lambda: TimescaleConfig.model_validate({}))
     service: ServiceConfig = Field(default_factory=lambda: ServiceConfig.model_validate({}))
     domain: DomainConfig = Field(description="required: name, hostedZoneId, certificateArn")
     alarm_email: EmailStr = Field(description="address subscribed to every region's alarm topic")
-    environment: Environment = Field(
-        "production", description="data-safety tier: production adds protection, Multi-AZ NAT, backup copies"
-    )
     cdn: CdnConfig = Field(default_factory=lambda: CdnConfig.model_validate({}))
     aws_region: AwsRegion = Field(description="aws:region, the provider default; must be the primary's region")
 
@@ -346,6 +356,22 @@ class StackConfig(_Model):
     def _at_least_one_app_region(cls, value: list[LogicalRegion]) -> list[LogicalRegion]:
         if not value:
             raise ValueError("allowed: at least one logical region")
+        return value
+
+    @field_validator("database")
+    @classmethod
+    def _backup_copies_have_a_supported_region(cls, value: DatabaseConfig, info: ValidationInfo) -> DatabaseConfig:
+        """Production copies the primary's automated backups; RDS supports only some pairs (stacks/backup_regions)."""
+        regions, primary = info.data.get("regions"), info.data.get("primary_region")
+        if info.data.get("environment") != "production" or not regions or not primary:
+            return value
+        source = regions[primary]
+        if _backup_destination(value, source, regions, info.data.get("read_replica_regions") or []) is None:
+            raise PydanticCustomError(
+                "unsupported_backup_region",
+                unsupported_pair_message(source, value.backup_replication_region),
+                {"field": "backupReplicationRegion"},
+            )
         return value
 
     @field_validator("timescale")
@@ -383,10 +409,30 @@ class StackConfig(_Model):
         return list(dict.fromkeys([self.primary_region, *self.read_replica_regions]))
 
     @property
+    def backup_replication_region(self) -> str | None:
+        """Where production copies the primary's automated backups (validated above); staging copies nothing."""
+        if not self.is_production:
+            return None
+        source = self.aws_region_of(self.primary_region)
+        return _backup_destination(self.database, source, self.regions, self.read_replica_regions)
+
+    @property
     def network_regions(self) -> list[LogicalRegion]:
         """Every logical region that needs a VPC, in a stable order."""
         wanted = {*self.database_regions, *self.app_regions}
         return [r for r in LOGICAL_REGIONS if r in wanted]
+
+
+def _backup_destination(
+    database: DatabaseConfig, source: str, regions: Mapping[LogicalRegion, str], replicas: list[LogicalRegion]
+) -> str | None:
+    """The configured destination if RDS supports it from `source`; else the first supported of: replica regions
+    (the data is already expected there), the other configured regions, the fixed fallbacks. None: no such region."""
+    supported = supported_destinations(source)
+    if database.backup_replication_region is not None:
+        return database.backup_replication_region if database.backup_replication_region in supported else None
+    candidates = [*(regions[r] for r in replicas if r in regions), *regions.values(), *FALLBACK_BACKUP_REGIONS]
+    return next((region for region in candidates if region in supported), None)
 
 
 def _require_in_regions(value: LogicalRegion, info: ValidationInfo) -> LogicalRegion:

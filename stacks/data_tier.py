@@ -15,8 +15,6 @@ from stacks.foundation import Foundation
 DATABASE_NAME = "app"
 DATABASE_PORT = 5432
 CLIENT_WORKLOADS = ("app", "pipeline")  # identity security groups admitted in the database's own region
-# When no other configured region is in a different AWS region, backups are copied to a fixed partner region.
-FALLBACK_BACKUP_REGIONS = ("us-east-1", "us-west-2")
 
 
 @dataclass
@@ -33,20 +31,8 @@ class DataTier:
 
 
 def backup_replication_region(config: StackConfig) -> str | None:
-    """Where production copies the primary's automated backups; staging copies nothing.
-
-    The first replica region in another AWS region (the data is already expected there), else any other configured
-    region, else us-east-1 (us-west-2 when the primary itself is in us-east-1).
-    """
-    if not config.is_production:
-        return None
-    primary = config.aws_region_of(config.primary_region)
-    candidates = [
-        *(config.aws_region_of(region) for region in config.read_replica_regions),
-        *config.regions.values(),
-        *FALLBACK_BACKUP_REGIONS,
-    ]
-    return next(region for region in candidates if region != primary)
+    """Where production copies the primary's automated backups (validated in stacks/config.py); staging: None."""
+    return config.backup_replication_region
 
 
 def placement(foundation: Foundation, region: LogicalRegion) -> DbPlacement:

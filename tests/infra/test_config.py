@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from offline.harness import try_evaluate
+from stacks.backup_regions import RDS_BACKUP_REPLICATION_DESTINATIONS
 from stacks.config import StackConfigError, aws_commercial_regions, parse_stack_config
 from tests.infra.helpers import stack_config
 
@@ -191,6 +192,28 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str, str]] = [
     ),
     ("body limit too small", {"cdn": {"maxBodyBytes": 10}}, "global-api:cdn.maxBodyBytes", "10", "1024..65536"),
     (
+        # RDS user guide, "Replicating automated backups to another AWS Region": Europe (Ireland) replicates to
+        # Canada, Europe and the US, not to Asia Pacific (Singapore).
+        "backup copies to a region RDS does not pair with the primary's",
+        {"environment": "production", "database": {**DB, "backupReplicationRegion": "ap-southeast-1"}},
+        "global-api:database.backupReplicationRegion",
+        '"ap-southeast-1"',
+        "a region RDS replicates eu-west-1's backups to (ap-southeast-1 is not one): ca-central-1, eu-central-1",
+    ),
+    (
+        "production primary where RDS documents no backup destination",
+        {
+            "environment": "production",
+            "regions": {"eu": "eu-south-1"},
+            "aws_region": "eu-south-1",
+            "readReplicaRegions": [],
+            "appRegions": ["eu"],
+        },
+        "global-api:database.backupReplicationRegion",
+        "null",
+        "RDS documents no destination for eu-south-1",
+    ),
+    (
         "overlapping CIDRs",
         {"network": {"cidrs": {"eu": "10.10.0.0/16", "us": "10.10.0.0/17"}}},
         "global-api:network.cidrs",
@@ -257,3 +280,16 @@ def test_defaults_are_production_safe() -> None:
 def test_committed_stacks_are_valid(stack: str) -> None:
     config = parse_stack_config(stack_config(stack), "global-api")
     assert config.is_production == (stack == "production")
+
+
+def test_backup_pair_table_names_only_real_regions_and_never_the_source_itself() -> None:
+    """A typo in stacks/backup_regions.py would silently refuse (or allow) a pair."""
+    regions = aws_commercial_regions()
+    for source, destinations in RDS_BACKUP_REPLICATION_DESTINATIONS.items():
+        assert source in regions, source
+        assert destinations <= regions, (source, sorted(destinations - regions))
+        assert source not in destinations
+    # Spot checks against the documented table (RDS user guide, "Replicating automated backups").
+    assert "ap-southeast-1" not in RDS_BACKUP_REPLICATION_DESTINATIONS["eu-west-1"]
+    assert RDS_BACKUP_REPLICATION_DESTINATIONS["ap-northeast-3"] == {"ap-northeast-1"}
+    assert RDS_BACKUP_REPLICATION_DESTINATIONS["sa-east-1"] == {"us-east-1", "us-east-2"}

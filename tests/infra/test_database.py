@@ -36,7 +36,8 @@ PORT = 5432
 
 # Name -> (stack, overrides, AWS region expected to receive the primary's backups). The extra configs cover: a single
 # cross-region replica, no replicas at all (backups must still exist; the copy goes to the first other configured
-# region, here asia), and a staging stack whose primary and in-region replica live in us while the app also runs in eu.
+# region RDS pairs with eu-west-1: asia comes first but Ireland cannot replicate backups to Singapore, so us), and a
+# staging stack whose primary and in-region replica live in us while the app also runs in eu.
 CASES: dict[str, tuple[str, dict[str, Any], str | None]] = {
     "staging": ("staging", {}, None),
     "production": ("production", {}, "us-east-1"),
@@ -48,7 +49,7 @@ CASES: dict[str, tuple[str, dict[str, Any], str | None]] = {
             "regions": {"eu": "eu-west-1", "asia": "ap-southeast-1", "us": "us-east-1"},
             "database": {"backupRetentionDays": 1, "multiAz": True, "maxReplicaLagSeconds": 5},
         },
-        "ap-southeast-1",
+        "us-east-1",
     ),
     "staging-primary-us": (
         "staging",
@@ -484,7 +485,12 @@ def _config(stack: str, **overrides: Any) -> StackConfig:
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"readReplicaRegions": ["eu", "asia", "us"]}, "ap-southeast-1"),  # first replica region elsewhere
+        ({"readReplicaRegions": ["eu", "us", "asia"]}, "us-east-1"),  # first replica region elsewhere
+        # eu-west-1 cannot replicate backups to ap-southeast-1 (RDS user guide, cross-Region automated backups):
+        # the next replica region RDS supports is chosen instead of failing at deploy.
+        ({"readReplicaRegions": ["eu", "asia", "us"]}, "us-east-1"),
+        ({"readReplicaRegions": ["eu", "asia"]}, "us-east-1"),  # then another region, then the fallback
+        ({"database": {"backupReplicationRegion": "eu-central-1"}}, "eu-central-1"),  # a supported explicit choice
         ({"readReplicaRegions": ["eu"]}, "us-east-1"),  # in-region only: the next configured region
         (
             {"regions": {"eu": "eu-west-1"}, "readReplicaRegions": [], "appRegions": ["eu"]},
