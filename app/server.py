@@ -9,4 +9,7 @@ on every accepted connection, also under `--workers N`, where asyncio does not (
 
 from typing import Final
 
-SERVER_STACK: Final = ("--loop", "uvloop", "--http", "httptools")
+from app.http_limits import HTTP_PROTOCOL, SERVER_LIMITS
+
+# HTTP_PROTOCOL is httptools' protocol plus a header timeout (app/http_limits.py), so httptools stays required.
+SERVER_STACK: Final = ("--loop", "uvloop", "--http", HTTP_PROTOCOL, *SERVER_LIMITS)

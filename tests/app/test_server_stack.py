@@ -37,7 +37,10 @@ def image_command() -> list[str]:
 
 def test_image_runs_uvicorn_on_the_fast_stack() -> None:
     assert image_command() == ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", *SERVER_STACK]  # noqa: S104 - in the container
-    assert SERVER_STACK == ("--loop", "uvloop", "--http", "httptools")
+    assert SERVER_STACK == (
+        "--loop", "uvloop", "--http", "app.http_limits:HeaderTimeoutHttpToolsProtocol",
+        "--timeout-keep-alive", "65", "--limit-concurrency", "4096",
+    )  # fmt: skip
 
 
 def test_make_run_uses_the_same_stack() -> None:

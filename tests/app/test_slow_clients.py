@@ -1,0 +1,91 @@
+"""Slow clients against the real server command of the image (issue 20 item 11): connections trickling request
+headers are closed after the header timeout, while complete requests are still served."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from app.http_limits import HEADER_TIMEOUT_S
+from localdev.cluster import free_port
+from tests.app.test_server_stack import NO_DATABASE, REPO, image_command
+
+SLOW_CLIENTS = 200
+
+
+@pytest.fixture(scope="module")
+def server_port() -> Iterator[int]:
+    """The image's CMD (uvicorn with the stack's limits) on a free loopback port, without any database."""
+    port = free_port()
+    argv = image_command()
+    argv[argv.index("--host") + 1], argv[argv.index("--port") + 1] = "127.0.0.1", str(port)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")} | {"DATABASE_URL": NO_DATABASE}
+    proc = subprocess.Popen([sys.executable, "-m", *argv], cwd=REPO, env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, f"the server exited with {proc.returncode}"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not start within 30 s"
+                time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def _trickle_headers(port: int) -> float:
+    """Send a request whose headers never end, one header line every half second; seconds until cut off."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = time.monotonic()
+    writer.write(b"GET /health HTTP/1.1\r\nHost: app\r\n")
+    try:
+        while time.monotonic() - started < HEADER_TIMEOUT_S + 5:
+            writer.write(b"X-Slow: 1\r\n")
+            await writer.drain()
+            try:
+                if await asyncio.wait_for(reader.read(1024), 0.5) == b"":
+                    break  # the server closed the connection
+            except TimeoutError:
+                pass
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+    return time.monotonic() - started
+
+
+async def _complete_request(port: int) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /health HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n")
+    status = await reader.readline()
+    writer.close()
+    return status
+
+
+async def test_trickled_headers_are_cut_off_while_whole_requests_are_served(server_port: int) -> None:
+    slow = [asyncio.create_task(_trickle_headers(server_port)) for _ in range(SLOW_CLIENTS)]
+    await asyncio.sleep(1)
+    assert (await _complete_request(server_port)).startswith(b"HTTP/1.1 200")
+    held = await asyncio.gather(*slow)
+    print(
+        f"{SLOW_CLIENTS} trickling clients held {min(held):.1f}-{max(held):.1f}s (header timeout {HEADER_TIMEOUT_S}s)"
+    )
+    assert max(held) < HEADER_TIMEOUT_S + 1.5
+    assert min(held) > HEADER_TIMEOUT_S - 0.5  # cut by the header timeout, not by something else
+
+
+async def test_a_silent_connection_is_closed_too(server_port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server_port)
+    started = time.monotonic()
+    assert await asyncio.wait_for(reader.read(), HEADER_TIMEOUT_S + 2) == b""
+    writer.close()
+    assert time.monotonic() - started > HEADER_TIMEOUT_S - 0.5
