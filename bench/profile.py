@@ -30,7 +30,7 @@ class Profile:
     think_mean_ms: int
     users_duration_s: int  # wrk takes whole seconds
     baseline_duration_s: int  # wrk takes whole seconds
-    # 4. infra evaluation: fresh interpreters, the last one reported (the first may fill the bytecode cache)
+    # 4. infra evaluation: rounds of two fresh interpreters (as shipped, collector-on baseline) after a discarded one
     infra_passes: int
 
 
@@ -52,7 +52,7 @@ FULL: Final = Profile(
     think_mean_ms=5000,
     users_duration_s=40,
     baseline_duration_s=20,
-    infra_passes=2,
+    infra_passes=3,
 )
 
 SMOKE: Final = Profile(

@@ -62,6 +62,9 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         out.append((f"evaluate {infra['stack']} (mocks)", _fmt(infra["evaluate_s"], " s"),
                     _fmt(infra["calibration_s"], " s unit"), _fmt(infra["ratios"]["evaluate/calibration"]),
                     "< 3 s"))  # fmt: skip
+        out.append(("  vs collector on (before)", _fmt(infra["evaluate_s"], " s"),
+                    _fmt(infra["collector_on"]["evaluate_s"], " s"), _fmt(infra["ratios"]["evaluate/collector_on"]),
+                    "lower"))  # fmt: skip
     return out
 
 

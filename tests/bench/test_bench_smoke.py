@@ -83,6 +83,9 @@ def test_infra_figures_and_table(smoke: tuple[dict[str, Any], str]) -> None:
     assert positive(infra["evaluate_s"])
     assert positive(infra["calibration_s"])
     assert positive(infra["ratios"]["evaluate/calibration"])
+    assert positive(infra["collector_on"]["evaluate_s"])  # the same-run baseline (collector not paused)
+    assert positive(infra["ratios"]["evaluate/collector_on"])
+    assert sorted(run["collector_on"] for run in infra["passes"]) == [False, True]
     assert results["workers"] == results["profile"]["workers"] > 0
     assert "baseline (same run)" in stdout
     assert "routed vs pgpool" in stdout
