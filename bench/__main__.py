@@ -16,15 +16,23 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench.cluster import seeded_cluster
+from bench.extensions import EXTENSIONS, RunContext
 from bench.failover import run_failover
 from bench.infra import run_infra
-from bench.overhead import FLOOR, PGPOOL, ROUTED, run_overhead
+from bench.overhead import FLOOR, LEGACY, PGPOOL, ROUTED, run_overhead
 from bench.pgpool import running_pgpool
 from bench.profile import FULL, SMOKE, Profile
 from bench.report import table, write_json
 from bench.servers import FLOOR as FLOOR_APP
+from bench.servers import (
+    LEGACY_STACK,
+    ServerError,
+    app_environment,
+    app_server,
+    cluster_environment,
+    wait_ready,
+)
 from bench.servers import ROUTED as ROUTED_APP
-from bench.servers import ServerError, app_environment, app_server, cluster_environment, wait_ready
 from bench.users import run_users
 from bench.wrk import WrkError
 from localdev.cluster import ClusterError
@@ -58,7 +66,8 @@ def progress(message: str) -> None:
 
 
 def run(profile: Profile) -> dict[str, Any]:
-    """Every benchmark in order: infra (nothing else running), overhead (three variants), failover, users."""
+    """Every benchmark in order: infra (nothing else running), overhead (four variants), failover, the plugged-in
+    benchmarks (bench.extensions), users."""
     results: dict[str, Any] = {"profile": vars(profile), "machine": machine()}
     progress("infra evaluation")
     results["infra"] = run_infra("production", profile.infra_passes)
@@ -75,6 +84,9 @@ def run(profile: Profile) -> dict[str, Any]:
                 ROUTED: routed,
                 FLOOR: others.enter_context(app_server(FLOOR, FLOOR_APP, env, profile.workers, log_dir)),
                 PGPOOL: others.enter_context(app_server(PGPOOL, ROUTED_APP, pgpool_env, profile.workers, log_dir)),
+                LEGACY: others.enter_context(
+                    app_server(LEGACY, ROUTED_APP, env, profile.workers, log_dir, stack=LEGACY_STACK)
+                ),
             }
             progress("routing overhead")
             for server in servers.values():
@@ -84,6 +96,10 @@ def run(profile: Profile) -> dict[str, Any]:
         # Failover before the users test: thousands of users can leave a backlog that would colour it.
         progress("failover")
         results["failover"] = asyncio.run(run_failover(routed, cluster, profile))
+        context = RunContext(cluster=cluster, profile=profile, env=env, log_dir=log_dir)
+        for benchmark in EXTENSIONS:
+            progress(benchmark.name)
+            results[benchmark.name] = benchmark.run(context)
         progress(f"{profile.users} users")
         capacity = results["overhead"]["variants"][ROUTED]["rate"]
         results["users"] = run_users(routed, profile, capacity)
@@ -112,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     path = write_json(results, args.output, started)
     print(f"\nbench ({profile.name}, {profile.workers} uvicorn workers, pool {profile.pool_size}/node, "
           f"{results['machine']['cpus']} CPUs) - raw numbers in {path}\n")  # fmt: skip
-    print(table(results))
+    print(table(results, [row for b in EXTENSIONS if b.name in results for row in b.rows(results[b.name])]))
     return 0
 
 

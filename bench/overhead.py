@@ -1,4 +1,5 @@
-"""1. Routing overhead: routed app vs the floor (one fixed replica) vs the same app behind pgpool-II.
+"""1. Routing overhead: routed app vs the floor (one fixed replica) vs the same app behind pgpool-II, and the server
+stack: the routed app vs itself on the previous stack (h11 + asyncio, `legacy`).
 
 Closed-loop wrk against each running variant, variants alternated (rotated start) over rounds, medians reported,
 because single runs on a shared 2-core machine vary by 2x.
@@ -9,14 +10,15 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from bench.profile import Profile
-from bench.servers import AppServer
+from bench.servers import AppServer, loaded_stack
 from bench.stats import median, ratio
 from bench.wrk import OVERHEAD_COUNTRIES, WrkResult, run_wrk
 
 ROUTED: Final = "routed"
 FLOOR: Final = "floor"
 PGPOOL: Final = "pgpool"
-VARIANTS: Final = (ROUTED, FLOOR, PGPOOL)
+LEGACY: Final = "legacy"
+VARIANTS: Final = (ROUTED, FLOOR, PGPOOL, LEGACY)
 
 
 def served_by(server: AppServer, company_id: int = 1) -> dict[str, str]:
@@ -65,7 +67,10 @@ def run_overhead(servers: Mapping[str, AppServer], profile: Profile) -> dict[str
     for order in rotations(names, profile.overhead_rounds):
         for name in order:
             runs[name].append(one(name, profile.overhead_round_s))
-    variants = {name: summarize(runs[name]) | {"served_by": served_by(servers[name])} for name in names}
+    variants = {
+        name: summarize(runs[name]) | {"served_by": served_by(servers[name]), "stack": loaded_stack(servers[name])}
+        for name in names
+    }
     return {
         "connections": profile.overhead_connections,
         "round_s": profile.overhead_round_s,

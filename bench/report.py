@@ -1,6 +1,7 @@
 """The run's outputs: raw numbers as JSON under bench/results/ and a small table of ratios on stdout."""
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,15 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     if overhead := results.get("overhead"):
         variants, ratios = overhead["variants"], overhead["ratios"]
         routed = variants["routed"]
-        for other, goal in (("floor", ">= 0.95"), ("pgpool", "> 1")):
+        for other, goal in (("floor", ">= 0.95"), ("pgpool", ">= 1.5"), ("legacy", "> 1")):
             if other not in variants:
                 continue
             base, r = variants[other], ratios[f"routed/{other}"]
-            out.append((f"reads/s routed vs {other}", _fmt(routed["rate"]), _fmt(base["rate"]), _fmt(r["rate"]), goal))
-            out.append((f"p50 routed vs {other}", _fmt(routed["p50_ms"], " ms"), _fmt(base["p50_ms"], " ms"),
+            vs = f"routed vs {other}" + (" (h11 + asyncio)" if other == "legacy" else "")
+            out.append((f"reads/s {vs}", _fmt(routed["rate"]), _fmt(base["rate"]), _fmt(r["rate"]), goal))
+            out.append((f"p50 {vs}", _fmt(routed["p50_ms"], " ms"), _fmt(base["p50_ms"], " ms"),
                         _fmt(r["p50_ms"]), "lower"))  # fmt: skip
-            out.append((f"p99 routed vs {other}", _fmt(routed["p99_ms"], " ms"), _fmt(base["p99_ms"], " ms"),
+            out.append((f"p99 {vs}", _fmt(routed["p99_ms"], " ms"), _fmt(base["p99_ms"], " ms"),
                         _fmt(r["p99_ms"]), "lower"))  # fmt: skip
     if failover := results.get("failover"):
         r = failover["ratios"]
@@ -68,9 +70,10 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
-def table(results: dict[str, Any]) -> str:
+def table(results: dict[str, Any], extra: Sequence[tuple[str, str, str, str, str]] = ()) -> str:
+    """The headline rows, then `extra` (the plugged-in benchmarks' rows)."""
     header = ("figure", "value", "baseline (same run)", "ratio", "goal")
-    body = rows(results)
+    body = [*rows(results), *extra]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [header, *body]]
     lines.insert(1, "  ".join("-" * width for width in widths))

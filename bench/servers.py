@@ -78,6 +78,30 @@ def _regional_status(url: str) -> str | None:
         return None
 
 
+def _workers(pid: int) -> list[int]:
+    """uvicorn's worker processes under a --workers supervisor (multiprocessing spawn children; not its
+    resource tracker)."""
+    workers: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    workers.append(int(child))
+    return workers
+
+
+def loaded_stack(server: AppServer) -> dict[str, int | bool]:
+    """Which compiled server extensions every serving process (the workers, else the process itself) has loaded:
+    shows a variant really runs the stack it was started with (h11 and asyncio's loop are pure Python)."""
+    pids = _workers(server.proc.pid) or [server.proc.pid]
+    maps = [Path(f"/proc/{pid}/maps").read_text() for pid in pids]
+    return {
+        "processes": len(maps),
+        "uvloop": all("/uvloop/loop." in m for m in maps),
+        "httptools": all("/httptools/parser/parser." in m for m in maps),
+    }
+
+
 def wait_ready(server: AppServer, timeout_s: float = 60) -> None:
     """Ready = /health/regional says ok several times in a row (each worker has probed every node)."""
     deadline = time.monotonic() + timeout_s

@@ -33,6 +33,11 @@ def test_variants_route_as_they_claim(smoke: tuple[dict[str, Any], str]) -> None
     assert variants["routed"]["served_by"] == {"DE": "eu", "US": "us", "JP": "asia"}
     assert variants["floor"]["served_by"] == {"DE": "eu", "US": "eu", "JP": "eu"}
     assert variants["pgpool"]["served_by"] == {"DE": "primary", "US": "primary", "JP": "primary"}
+    assert variants["legacy"]["served_by"] == variants["routed"]["served_by"]  # same app, previous server stack
+    workers = smoke[0]["workers"]
+    for name in ("routed", "floor", "pgpool"):
+        assert variants[name]["stack"] == {"processes": workers, "uvloop": True, "httptools": True}, name
+    assert variants["legacy"]["stack"] == {"processes": workers, "uvloop": False, "httptools": False}
     # ...and behind the app's "primary", pgpool sent the reads to replicas (each session sticks to one, chosen
     # at random by weight, so with a few sessions one replica may get none).
     selects = smoke[0]["overhead"]["pgpool_selects"]
@@ -46,7 +51,7 @@ def test_overhead_figures(smoke: tuple[dict[str, Any], str]) -> None:
         assert positive(variant["rate"]), name
         assert 0 < variant["p50_ms"] <= variant["p99_ms"], name
         assert variant["errors"] == 0, name
-    assert set(overhead["ratios"]) == {"routed/floor", "routed/pgpool"}
+    assert set(overhead["ratios"]) == {"routed/floor", "routed/pgpool", "routed/legacy"}
     for ratios in overhead["ratios"].values():
         assert all(positive(value) for value in ratios.values()), ratios
 
@@ -89,3 +94,4 @@ def test_infra_figures_and_table(smoke: tuple[dict[str, Any], str]) -> None:
     assert results["workers"] == results["profile"]["workers"] > 0
     assert "baseline (same run)" in stdout
     assert "routed vs pgpool" in stdout
+    assert "routed vs legacy (h11 + asyncio)" in stdout
