@@ -11,7 +11,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 
-from app import api, billing_api, errors, reports_api
+from app import analytics_api, api, billing_api, errors, reports_api
 from app.analytics_db import AnalyticsDatabase, AnalyticsUnavailable, analytics_unavailable
 from app.health import HealthMonitor
 from app.middleware import EdgeMiddleware
@@ -53,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.reports_db = reports_api.ReportsDatabase(settings)
     app.include_router(api.router)
     app.include_router(billing_api.router)
+    app.include_router(analytics_api.router)
     app.include_router(reports_api.router)
     errors.install(app)
     app.add_exception_handler(AnalyticsUnavailable, analytics_unavailable)
