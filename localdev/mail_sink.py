@@ -56,6 +56,7 @@ class MailSink:
             outbox.mkdir(parents=True, exist_ok=True)
         self._keeper = _Keeper(outbox)
         self._controller = _AnyPortController(self._keeper, hostname=HOST, port=port)
+        self._started = False
 
     @property
     def url(self) -> str:
@@ -83,9 +84,13 @@ class MailSink:
 
     def start(self) -> None:
         self._controller.start()
+        self._started = True
 
     def stop(self) -> None:
-        self._controller.stop()
+        """Idempotent, and harmless when start() failed (callers stop in a finally)."""
+        if self._started:
+            self._started = False
+            self._controller.stop()
 
 
 @contextmanager

@@ -15,12 +15,15 @@ from typing import Final
 
 from app.server import SERVER_STACK
 from localdev.cluster import PRIMARY, REPLICAS, STATE_FILE, Cluster, ClusterError, cleanup
+from localdev.mail_sink import MailSink
 
 REPO: Final = Path(__file__).resolve().parent.parent
 LOCAL: Final = REPO / ".local"
 RUN_DIR: Final = LOCAL / "run"
 APP_PID_FILE: Final = "app.json"
 EXAMPLES: Final = (("DE", "eu"), ("US", "us"), ("JP", "asia"))
+MAIL_DIR: Final = LOCAL / "mail"  # what the local SMTP sink received, one .eml per message; kept after stop
+LOCAL_SENDER: Final = "reports@example.com"
 
 
 def app_environment(cluster: Cluster) -> dict[str, str]:
@@ -85,10 +88,12 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     stop(quiet=True)  # leftovers of a crashed run
     proc: subprocess.Popen[bytes] | None = None
+    sink = MailSink(MAIL_DIR)
     try:
+        sink.start()
         print(f"localdev: starting PostgreSQL primary + {'/'.join(REPLICAS)} replicas under {RUN_DIR}")
         cluster = Cluster.create(RUN_DIR)
-        env = app_environment(cluster)
+        env = {**app_environment(cluster), "SMTP_URL": sink.url, "MAIL_FROM": LOCAL_SENDER}
         subprocess.run([sys.executable, "-m", "app.migrate"], env=env, cwd=REPO, check=True)
         proc = subprocess.Popen(app_command(host, port), env=env, cwd=REPO, start_new_session=True)
         (RUN_DIR / APP_PID_FILE).write_text(json.dumps({"pid": proc.pid}))
@@ -97,6 +102,7 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
         print(f"\nlocaldev: app on {base} (primary region eu). Try (X-DB-Node shows the serving node):")
         for country, region in EXAMPLES:
             print(f"  curl -si -H 'CloudFront-Viewer-Country: {country}' {base}/api/companies   # -> {region}")
+        _print_reports_help(env)
         print("localdev: Ctrl-C stops the app and the cluster\n", flush=True)
         return proc.wait()
     except KeyboardInterrupt:
@@ -110,8 +116,17 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if proc is not None:
             _stop_app(proc)
+        sink.stop()
         cleanup(RUN_DIR)
         print("localdev: stopped", flush=True)
+
+
+def _print_reports_help(env: dict[str, str]) -> None:
+    """How to run the report runner against this data plane; its mail lands in MAIL_DIR."""
+    names = ("ANALYTICS_DATABASE_URL", "SMTP_URL", "MAIL_FROM")
+    assignments = " ".join(f"{name}='{env[name]}'" for name in names if env.get(name))
+    print(f"localdev: SMTP sink on {env['SMTP_URL']}; received mail is written to {MAIL_DIR.relative_to(REPO)}/")
+    print(f"  {assignments} uv run --frozen --no-sync python -m analytics.reports   # send due reports")
 
 
 def _abandoned(root: Path) -> bool:

@@ -42,7 +42,8 @@ def test_every_module_a_task_runs_ships_in_the_image(each_stack: Evaluation) -> 
     modules = modules_run(each_stack)
     assert {"app.migrate", "analytics.pipeline"} <= modules
     for module in modules:
-        package, path = module.split(".")[0], Path(*module.split(".")).with_suffix(".py")
+        package, base = module.split(".")[0], Path(*module.split("."))
         assert package in copied, f"app/Dockerfile does not COPY {package}/ (needed by {module})"
-        assert str(path) in files, f".dockerignore keeps {path} out of the build context"
+        runnable = {str(base.with_suffix(".py")), str(base / "__main__.py")}  # a module or a package
+        assert runnable & files, f".dockerignore keeps {base} (.py or /__main__.py) out of the build context"
     assert not any(f.startswith(("tests/", ".venv/", ".local/")) for f in files)

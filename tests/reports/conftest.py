@@ -9,16 +9,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from analytics import pipeline
 from analytics.migrate import upgrade as upgrade_analytics
 from app.migrate import upgrade as upgrade_app
 from app.reports_api import report_figures
 from localdev.cluster import PRIMARY, Cluster
 from localdev.mail_sink import MailSink, running_sink
+from tests.analytics.revenue_helpers import write_history
+from tests.analytics.test_revenue_scenario import scenario
 from tests.app.analytics_helpers import analytics_settings, bearer
 from tests.app.helpers import running_app
 from tests.reports.contract_figures import ContractFigures
 
 REPORTS_DATABASE = "reports_analytics"
+SOURCE_DATABASE = "reports_source"
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +77,19 @@ async def api(
     finally:
         app.dependency_overrides.pop(report_figures, None)
         client.headers.pop("Authorization", None)
+
+
+@pytest.fixture(scope="session")
+async def revenue_history(pg_cluster: Cluster, reports_dsn: str) -> str:
+    """The revenue scenario (every movement kind, fx, a void, an unconverted line) written to a main-database copy
+    and carried by the real pipeline into the session's analytics database; returns that database's DSN."""
+    pg_cluster.sql(PRIMARY, f"CREATE DATABASE {SOURCE_DATABASE}", database="postgres")
+    source = pg_cluster.dsn(PRIMARY, SOURCE_DATABASE)
+    await asyncio.to_thread(upgrade_app, source, "eu")
+    conn = await asyncpg.connect(source)
+    try:
+        await write_history(conn, scenario())
+    finally:
+        await conn.close()
+    await pipeline.run(source, reports_dsn, base_currency="USD")
+    return reports_dsn

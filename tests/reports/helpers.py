@@ -1,7 +1,9 @@
 """Helpers of the reports tests: saved reports with a chosen creation time, run rows, mailers for the sink."""
 
+import subprocess
 from datetime import datetime
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from analytics.mailer import SmtpMailer
@@ -51,3 +53,11 @@ def attachments(message: EmailMessage) -> list[tuple[str, str, bytes]]:
         assert isinstance(payload, bytes)
         found.append((part.get_filename() or "", part.get_content_type(), payload))
     return found
+
+
+def poppler(tool: str, data: bytes, directory: Path, *args: str) -> str:
+    """Run a poppler-utils tool (pdftotext, pdffonts, pdfinfo) on PDF bytes; its standard output."""
+    path = directory / "report.pdf"
+    path.write_bytes(data)
+    command = [tool, *args, str(path), *(["-"] if tool == "pdftotext" else [])]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout

@@ -4,20 +4,21 @@ compared cell by cell with the figures' JSON they were made from."""
 import csv
 import io
 import re
-import subprocess
 import zipfile
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 
-from analytics.mailer import Attachment
 from analytics.reports.definitions import SECTIONS, Section
 from analytics.reports.export import render
+from analytics.reports.pdf_export import FONT_DIR
 from analytics.reports.tables import ReportData, collect
 from tests.reports.contract_figures import ContractFigures
 from tests.reports.expected import RATE_SECTIONS, as_decimal, expected, pdf_text
+from tests.reports.helpers import poppler
 
 START, END = date(2025, 7, 1), date(2026, 6, 1)
 GENERATED = datetime(2026, 6, 8, 7, 0, tzinfo=UTC)
@@ -86,16 +87,9 @@ async def test_xlsx_has_a_native_mrr_chart_over_the_mrr_cells() -> None:
     assert "MRR!$A$2:$A$13" in chart
 
 
-def _pdf(attachment: Attachment, tmp_path: Any, tool: str, *args: str) -> str:
-    path = tmp_path / attachment.filename
-    path.write_bytes(attachment.data)
-    return subprocess.run([tool, *args, str(path), "-"][: None if tool == "pdftotext" else -1],
-                          capture_output=True, text=True, check=True).stdout  # fmt: skip
-
-
 async def test_pdf_shows_every_figure_title_period_and_region(tmp_path: Any) -> None:
     attachment = render(await _data(list(SECTIONS), name="Board pack Q2 & more"), "pdf")
-    text = _pdf(attachment, tmp_path, "pdftotext", "-layout")
+    text = poppler("pdftotext", attachment.data, tmp_path, "-layout")
     mrr, cohorts, invoices = await _figures()
     assert "Board pack Q2 & more" in text
     assert "Period 2025-07 to 2026-06" in text
@@ -119,10 +113,10 @@ def _in_order(line: str, parts: list[str]) -> bool:
 
 async def test_pdf_embeds_every_font_it_uses_and_is_a4(tmp_path: Any) -> None:
     attachment = render(await _data(list(SECTIONS)), "pdf")  # tables and the MRR chart
-    fonts = _pdf(attachment, tmp_path, "pdffonts")
+    fonts = poppler("pdffonts", attachment.data, tmp_path)
     used = {parts[0].split("+")[-1]: parts[-5] for parts in (line.split() for line in fonts.splitlines()[2:])}
     assert used == {"DejaVuSans": "yes", "DejaVuSans-Bold": "yes"}  # name -> the "emb" column
-    info = _pdf(attachment, tmp_path, "pdfinfo")
+    info = poppler("pdfinfo", attachment.data, tmp_path)
     assert re.search(r"Page size:\s+841\.89 x 595\.2\d* pts \(A4\)", info), info
 
 
@@ -159,3 +153,10 @@ async def test_file_name_says_what_and_when(fmt: str) -> None:
     attachment = render(await _data(["mrr"], name="Weekly MRR"), fmt)  # type: ignore[arg-type]
     assert attachment.filename.startswith("weekly-mrr_")
     assert "2025-07_to_2026-06_eu_generated-20260608T0700Z" in attachment.filename
+
+
+def test_the_image_installs_the_fonts_the_pdf_embeds() -> None:
+    dockerfile = (Path(__file__).parents[2] / "app" / "Dockerfile").read_text()
+    final_stage = dockerfile.rpartition("\nFROM ")[2]
+    assert re.search(r"apt-get install -y --no-install-recommends [^\n]*\bfonts-dejavu-core\b", final_stage)
+    assert Path("/usr/share/fonts/truetype/dejavu") == FONT_DIR  # where Debian's fonts-dejavu-core puts them

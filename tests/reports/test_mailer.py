@@ -2,7 +2,8 @@
 
 import socket
 from collections.abc import Iterator
-from email import message_from_string, policy
+from email import message_from_bytes, message_from_string, policy
+from pathlib import Path
 
 import boto3
 import pytest
@@ -12,7 +13,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from analytics.mailer import Attachment, MailError, SesMailer, SmtpMailer, mailer_from_env
-from localdev.mail_sink import MailSink
+from localdev.mail_sink import MailSink, running_sink
 from tests.ops.ops_moto import use_fake_credentials
 
 SENDER = "reports@example.com"
@@ -174,3 +175,17 @@ def test_ses_refuses_more_recipients_than_it_accepts(ses: str) -> None:
     mailer = SesMailer(boto3.client("sesv2", region_name=ses), SENDER)
     with pytest.raises(MailError, match="at most 50 recipients"):
         mailer.send(to=[f"r{i}@example.com" for i in range(51)], subject="s", text="t")
+
+
+def test_the_make_run_sink_writes_each_mail_as_an_eml_file(tmp_path: Path) -> None:
+    outbox = tmp_path / "mail"
+    with running_sink(outbox) as sink:
+        smtp_mailer(sink).send(to=["cfo@example.com"], subject="Weekly MRR", text="t", attachments=[PDF])
+    [saved] = sorted(outbox.glob("*.eml"))
+    message = message_from_bytes(saved.read_bytes(), policy=policy.default)
+    assert message["Subject"] == "Weekly MRR"
+    assert [part.get_filename() for part in message.iter_attachments()] == [PDF.filename]
+
+
+def test_stopping_a_sink_that_never_started_is_harmless() -> None:
+    MailSink().stop()
