@@ -38,6 +38,13 @@ class NetworkArgs:
     # Identity security groups for the workloads that run here (e.g. "app", "pipeline"). They carry no ingress;
     # databases admit them by id, and the tier that owns the workload adds the ingress it needs (ALB -> app).
     workload_security_groups: Sequence[str] = ()
+    # Where the workloads may connect (their only egress, see `_workload_egress`): PostgreSQL in these private CIDRs
+    # (RDS here and in peered regions, TimescaleDB), and HTTPS to the AWS APIs this VPC's endpoints serve.
+    database_cidrs: Sequence[str] = ()
+    database_port: int = 5432
+    # Workload -> why it must also reach HTTPS beyond this VPC's endpoints (e.g. an API in another region); the
+    # reason becomes the rule's description, so a preview names every opening.
+    internet_https: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -198,11 +205,7 @@ class Network(pulumi.ComponentResource):
                 region=region,
                 vpc_id=self.vpc.id,
                 description=f"{workload} tasks in {args.logical_region}: identity for database and ALB rules",
-                egress=[
-                    aws.ec2.SecurityGroupEgressArgs(
-                        protocol="-1", from_port=0, to_port=0, cidr_blocks=["0.0.0.0/0"], description="outbound"
-                    )
-                ],
+                egress=self._workload_egress(workload),
                 tags={**args.tags, "Name": f"{name}-{workload}-sg"},
                 opts=vpc_child,
             )
@@ -216,10 +219,45 @@ class Network(pulumi.ComponentResource):
             }
         )
 
+    def _workload_egress(self, workload: str) -> list[aws.ec2.SecurityGroupEgressArgs]:
+        """Only what a task needs, each rule named: image pulls, secrets and logs through this VPC's endpoints (the
+        Fargate task ENI carries them too), S3 through the gateway's managed prefix list, PostgreSQL to the database
+        subnets; anything else only when `internet_https` names why. Traffic to the VPC's DNS resolver and the task
+        metadata/credentials endpoint is not subject to security groups."""
+        args = self.args
+
+        def rule(port: int, description: str, **target: object) -> aws.ec2.SecurityGroupEgressArgs:
+            return aws.ec2.SecurityGroupEgressArgs(
+                protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=description,
+                **target,  # type: ignore[arg-type]
+            )
+
+        rules = [
+            rule(443, "S3 through the gateway endpoint (ECR image layers)", prefix_list_ids=[self.s3_prefix_list_id])
+        ]
+        if self.endpoint_security_group is not None:
+            services = ", ".join(args.interface_endpoints)
+            rules.append(
+                rule(443, f"VPC interface endpoints ({services})", security_groups=[self.endpoint_security_group.id])
+            )
+        if args.database_cidrs:
+            rules.append(
+                rule(
+                    args.database_port, "PostgreSQL: RDS and TimescaleDB subnets", cidr_blocks=list(args.database_cidrs)
+                )
+            )
+        if workload in args.internet_https:
+            rules.append(rule(443, args.internet_https[workload], cidr_blocks=["0.0.0.0/0"]))
+        return rules
+
     def _endpoints(self, name: str) -> None:
         """S3 as a free gateway endpoint on private routes; interface endpoints reachable only from the VPC."""
         region, vpc_child = self.args.aws_region, pulumi.ResourceOptions(parent=self.vpc)
-        aws.ec2.VpcEndpoint(
+        self.endpoint_security_group: aws.ec2.SecurityGroup | None = None
+        s3 = aws.ec2.VpcEndpoint(
             f"{name}-s3-endpoint",
             region=region,
             vpc_id=self.vpc.id,
@@ -229,6 +267,7 @@ class Network(pulumi.ComponentResource):
             tags={**self.args.tags, "Name": f"{name}-s3-endpoint"},
             opts=vpc_child,
         )
+        self.s3_prefix_list_id = s3.prefix_list_id  # the AWS-managed prefix list of S3 in this region
         if not self.args.interface_endpoints:
             return
         endpoint_sg = aws.ec2.SecurityGroup(
@@ -248,6 +287,7 @@ class Network(pulumi.ComponentResource):
             tags={**self.args.tags, "Name": f"{name}-endpoints-sg"},
             opts=vpc_child,
         )
+        self.endpoint_security_group = endpoint_sg
         for service in self.args.interface_endpoints:
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}-endpoint",

@@ -93,6 +93,11 @@ def _computed_outputs(args: pulumi.runtime.MockResourceArgs, region: str) -> dic
             "privateDns": f"ip-{name}.{region}.compute.internal",
         },
         "aws:kms/key:Key": lambda: {"keyId": f"key-{name}"},
+        "aws:ec2/vpcEndpoint:VpcEndpoint": lambda: (
+            {"prefixListId": prefix_list_id(region, str(inputs.get("serviceName")))}
+            if inputs.get("vpcEndpointType") == "Gateway"
+            else {}
+        ),
         "aws:route53/zone:Zone": lambda: {"zoneId": f"Z{_stable(name) % 10**12:012d}"},
         "aws:secretsmanager/secret:Secret": lambda: {},
         "random:index/randomPassword:RandomPassword": lambda: {

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from itertools import product
 
 from components.monitoring import Monitoring, MonitoringArgs
-from components.network import DEFAULT_INTERFACE_ENDPOINTS, Network, NetworkArgs
+from components.network import DEFAULT_INTERFACE_ENDPOINTS, Network, NetworkArgs, subnet_cidrs
 from components.peering import PeeringArgs, VpcPeering
 from components.tags import stack_tags
 from stacks.config import LogicalRegion, StackConfig
@@ -42,6 +42,8 @@ def build_foundation(config: StackConfig, *, project: str, stack: str) -> Founda
                 interface_endpoints=DEFAULT_INTERFACE_ENDPOINTS if region in task_regions else (),
                 flow_log_retention_days=365 if config.is_production else 30,
                 workload_security_groups=_workloads(region, config),
+                database_cidrs=_database_cidrs(config),
+                internet_https=_internet_https(region, config),
                 tags=tags,
             ),
         )
@@ -71,3 +73,23 @@ def _workloads(region: LogicalRegion, config: StackConfig) -> tuple[str, ...]:
         *(("app",) if region in config.app_regions else ()),
         *(("pipeline",) if region == config.primary_region else ()),
     )
+
+
+def _database_cidrs(config: StackConfig) -> list[str]:
+    """Private subnets of every database region (RDS primary and replicas; TimescaleDB sits in the primary's):
+    tasks reach them here or over peering, on 5432 only."""
+    return [
+        cidr
+        for region in config.database_regions
+        for cidr in subnet_cidrs(config.network.cidrs[region], config.network.az_count)[0]
+    ]
+
+
+def _internet_https(region: LogicalRegion, config: StackConfig) -> dict[str, str]:
+    """HTTPS beyond this VPC's endpoints, by workload, with the reason. An app task outside the primary's region
+    reads the database's master secret from Secrets Manager in the primary's region: an interface endpoint serves only
+    its own region, and Secrets Manager has no managed prefix list, so that is HTTPS through NAT."""
+    if region in config.app_regions and region != config.primary_region:
+        primary = config.aws_region_of(config.primary_region)
+        return {"app": f"HTTPS to Secrets Manager in {primary} (the database secret; no endpoint here reaches it)"}
+    return {}

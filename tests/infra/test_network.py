@@ -166,3 +166,54 @@ def test_flow_log_role_is_assumable_only_by_the_service_for_this_account(each_st
         (statement,) = json.loads(roles[flow_log.inputs["iamRoleArn"]].inputs["assumeRolePolicy"])["Statement"]
         assert statement["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+
+
+def test_task_groups_egress_only_to_endpoints_s3_and_the_databases(each_stack: Evaluation) -> None:
+    """App and pipeline tasks reach AWS APIs through this VPC's endpoints (HTTPS to the endpoints' group, S3 by its
+    managed prefix list) and PostgreSQL in the database regions' private subnets; nothing else unless a rule names
+    why (an app region outside the primary's reads the database secret from Secrets Manager there)."""
+    config = each_stack.config
+    primary_aws_region = config["global-api:regions"][config["global-api:primaryRegion"]]
+    db_regions = [config["global-api:primaryRegion"], *config.get("global-api:readReplicaRegions", [])]
+    db_vpcs = {each_stack.one(VPC, f"network-{r}-vpc").outputs["id"] for r in db_regions}
+    database_cidrs = {s.inputs["cidrBlock"] for s in private_subnets(each_stack) if s.inputs["vpcId"] in db_vpcs}
+    groups = [
+        g
+        for g in each_stack.of_type("aws:ec2/securityGroup:SecurityGroup")
+        if g.name.endswith(("-app-sg", "-pipeline-sg"))
+    ]
+    assert groups
+    for group in groups:
+        region = group.region
+        vpc = group.inputs["vpcId"]
+        [s3] = [
+            e
+            for e in each_stack.of_type(ENDPOINT)
+            if e.inputs["vpcId"] == vpc and e.inputs["vpcEndpointType"] == "Gateway"
+        ]
+        endpoint_groups = {
+            g.outputs["id"]
+            for g in each_stack.of_type("aws:ec2/securityGroup:SecurityGroup")
+            if g.inputs["vpcId"] == vpc and g.name.endswith("-endpoints-sg")
+        }
+        internet = []
+        for rule in group.inputs["egress"]:
+            assert rule["protocol"] == "tcp", (group.name, rule)
+            assert rule["fromPort"] == rule["toPort"], (group.name, rule)
+            assert rule["description"], (group.name, rule)
+            if rule["fromPort"] == 5432:
+                assert set(rule["cidrBlocks"]) == database_cidrs, group.name
+                continue
+            assert rule["fromPort"] == 443, (group.name, rule)
+            if rule.get("prefixListIds"):
+                assert rule["prefixListIds"] == [s3.outputs["prefixListId"]], group.name
+            elif rule.get("securityGroups"):
+                assert set(rule["securityGroups"]) == endpoint_groups, group.name
+            else:
+                internet.append(rule)
+        if region != primary_aws_region and group.name.endswith("-app-sg"):
+            [rule] = internet
+            assert rule["cidrBlocks"] == ["0.0.0.0/0"]
+            assert f"Secrets Manager in {primary_aws_region}" in rule["description"]
+        else:
+            assert internet == [], group.name
