@@ -25,7 +25,7 @@ from typing import Any, Final, TypeVar
 import asyncpg
 import pycountry
 
-from analytics import migrate, refresh, revenue
+from analytics import alerts, migrate, refresh, revenue
 from analytics.refresh import Window
 from analytics.streams import STREAMS, Stream
 
@@ -243,6 +243,7 @@ async def run(
                 log.info("%s: done, %d rows in %d batches", stream.name, rows, batches)
             # The figures' asOf: everything the source had committed when this run began is in.
             await conn.execute("UPDATE analytics.revenue_settings SET synced_at = $1", started_at)
+            await alerts.evaluate_after_run(conn)  # after the figures moved: fire what crossed (dashboard)
             return report
         finally:
             await conn.close()

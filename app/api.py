@@ -146,6 +146,7 @@ async def regional_health(request: Request) -> JSONResponse:
     """Readiness of the data layer as the monitor sees it; 503 when the primary is down."""
     monitor: HealthMonitor = request.app.state.monitor
     body, status = monitor.regional_report(_region(request), time.monotonic() - request.app.state.started)
+    body["requestMetrics"] = request.app.state.request_metrics.snapshot()  # added field (dashboard helper)
     return JSONResponse(body, status_code=status)
 
 

@@ -11,7 +11,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 
-from app import analytics_api, api, billing_api, errors, reports_api
+from app import analytics_api, api, billing_api, errors, live, reports_api
 from app.analytics_db import AnalyticsDatabase, AnalyticsUnavailable, analytics_unavailable
 from app.health import HealthMonitor
 from app.middleware import EdgeMiddleware
@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analytics_api.router)
     app.include_router(reports_api.router)
     errors.install(app)
+    live.install(app, settings)  # dashboard, stream, alerts, request metrics
     app.add_exception_handler(AnalyticsUnavailable, analytics_unavailable)
     app.add_middleware(
         CORSMiddleware,

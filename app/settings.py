@@ -15,10 +15,15 @@
 | CORS_ALLOW_ORIGINS | comma-separated origins, empty | browser origins allowed by CORS (empty: CORS off) |
 | HEALTH_PROBE_INTERVAL_MS | ms, 500 | how often every node is probed for health and lag |
 | ANALYTICS_DATABASE_URL | URL, optional | analytics database read by /api/analytics/* (unset: 503) |
-| ANALYTICS_WRITE_DATABASE_URL | URL, optional | writable analytics primary for /api/reports (default: the above) |
+| ANALYTICS_WRITE_DATABASE_URL | URL, optional | writable analytics primary: reports, alerts, request metrics (default: above) |
 | ANALYTICS_API_TOKENS | comma-separated, optional | bearer tokens, >= 16 characters each (unset: all 401) |
 | ANALYTICS_BASE_CURRENCY | ISO 4217 code, USD | currency of the base-currency figures and of fx rates |
 | REQUEST_MAX_BODY_BYTES | bytes, 65536 | larger request bodies get 413 before they are read (the WAF's limit too) |
+| SESSION_SECRET | string >= 32 characters, optional | signs dashboard session cookies (unset: random per process) |
+| STREAM_MAX_CLIENTS | streams, 200 | live streams one process serves; beyond it /api/analytics/stream answers 503 |
+| STREAM_HEARTBEAT_MS | ms, 15000 (at most) | comment line interval on the stream |
+| STREAM_POLL_INTERVAL_MS | ms, 1000 | how often the process checks the pipeline watermark and alert firings |
+| REQUEST_METRICS_BUFFER | samples, 20000 | request samples held for flushing; beyond it they are dropped and counted |
 """
 
 from typing import Annotated, Any, Self
@@ -47,6 +52,7 @@ def _postgres_url(value: str) -> str:
 PostgresUrl = Annotated[str, AfterValidator(_postgres_url)]
 Millis = Annotated[int, Field(gt=0)]
 MIN_TOKEN_CHARS = 16
+MIN_SESSION_SECRET_CHARS = 32
 
 
 def split_tokens(value: str) -> tuple[str, ...]:
@@ -58,6 +64,12 @@ def _tokens(value: SecretStr | None) -> SecretStr | None:
     """Refuse guessable tokens; the message never repeats a token (it would end up in logs)."""
     if value is not None and any(len(t) < MIN_TOKEN_CHARS for t in split_tokens(value.get_secret_value())):
         raise ValueError(f"every token must have at least {MIN_TOKEN_CHARS} characters")
+    return value
+
+
+def _session_secret(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and len(value.get_secret_value()) < MIN_SESSION_SECRET_CHARS:
+        raise ValueError(f"must have at least {MIN_SESSION_SECRET_CHARS} characters")
     return value
 
 
@@ -87,6 +99,11 @@ class Settings(BaseSettings):
     analytics_api_tokens: Annotated[SecretStr | None, AfterValidator(_tokens)] = None
     analytics_base_currency: Annotated[str, AfterValidator(currency_code)] = "USD"
     request_max_body_bytes: Annotated[int, Field(ge=1)] = 65536
+    session_secret: Annotated[SecretStr | None, AfterValidator(_session_secret)] = None
+    stream_max_clients: Annotated[int, Field(ge=1, le=100_000)] = 200
+    stream_heartbeat_ms: Annotated[int, Field(ge=100, le=15_000)] = 15_000
+    stream_poll_interval_ms: Annotated[int, Field(ge=50, le=60_000)] = 1000
+    request_metrics_buffer: Annotated[int, Field(ge=100, le=10_000_000)] = 20_000
 
     @model_validator(mode="after")
     def _pool_bounds(self) -> Self:
@@ -118,7 +135,7 @@ class Settings(BaseSettings):
         return [o.strip() for o in self.cors_allow_origins.split(",") if o.strip()]
 
 
-_SECRET_VARIABLES = frozenset({"ANALYTICS_API_TOKENS", "ORIGIN_VERIFY_SECRET"})
+_SECRET_VARIABLES = frozenset({"ANALYTICS_API_TOKENS", "ORIGIN_VERIFY_SECRET", "SESSION_SECRET"})
 
 
 def _describe(error: Any) -> str:
