@@ -15,7 +15,7 @@
 | CORS_ALLOW_ORIGINS | comma-separated origins, empty | browser origins allowed by CORS (empty: CORS off) |
 | HEALTH_PROBE_INTERVAL_MS | ms, 500 | how often every node is probed for health and lag |
 | ANALYTICS_DATABASE_URL | URL, optional | analytics database read by /api/analytics/* (unset: 503) |
-| ANALYTICS_WRITE_DATABASE_URL | URL, optional | writable analytics primary: reports, alerts, request metrics (default: above) |
+| ANALYTICS_WRITE_DATABASE_URL | URL, optional | writable analytics primary: reports, alerts, request metrics |
 | ANALYTICS_API_TOKENS | comma-separated, optional | bearer tokens, >= 16 characters each (unset: all 401) |
 | ANALYTICS_BASE_CURRENCY | ISO 4217 code, USD | currency of the base-currency figures and of fx rates |
 | REQUEST_MAX_BODY_BYTES | bytes, 65536 | larger request bodies get 413 before they are read (the WAF's limit too) |
