@@ -7,7 +7,6 @@ is written back on the firing, so a failed send is recorded, never lost. The str
 """
 
 import asyncio
-import importlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Final, Literal, get_args
 
+from analytics import figures
 from analytics.mailer import Mailer, MailError, mailer_from_env
 
 log = logging.getLogger("analytics.alerts")
@@ -105,8 +105,6 @@ def month_start(now: datetime) -> date:
 
 async def figures_entry(conn: Any, month: date, region: str | None) -> dict[str, Any]:
     """The month's entry of the `mrr` figures: the same function the API and the dashboard call."""
-    figures = importlib.import_module("analytics.figures")  # revenue-core's module, landing in parallel
-
     report = await figures.mrr_report(conn, start=month, end=month, region=region)
     entry: dict[str, Any] = report["months"][0]
     return entry
