@@ -191,3 +191,15 @@ async def test_bad_export_queries_are_422_naming_the_parameter(api: httpx.AsyncC
 async def test_export_of_an_unknown_report_is_404(api: httpx.AsyncClient) -> None:
     assert (await api.get("/api/reports/999/export")).status_code == 404
     assert (await api.get("/api/reports/0")).status_code == 422
+
+
+async def test_reports_and_exports_are_never_cached(api: httpx.AsyncClient) -> None:
+    report = await _create(api)
+    for response in (
+        await api.get("/api/reports"),
+        await api.get(f"/api/reports/{report['id']}"),
+        await api.get(f"/api/reports/{report['id']}/export?format=csv"),
+        await api.get(f"/api/reports/{report['id']}/export?format=pdf"),
+        await api.delete(f"/api/reports/{report['id']}"),
+    ):
+        assert response.headers["Cache-Control"] == "private, no-store", response.request.url
