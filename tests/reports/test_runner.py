@@ -3,7 +3,11 @@ with concurrent runners, the 24-hour catch-up rule after downtime, and failures 
 
 import asyncio
 import io
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import openpyxl
@@ -150,3 +154,17 @@ def test_cli_names_a_missing_sender(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     monkeypatch.setenv("SMTP_URL", "smtp://127.0.0.1:2525")
     assert runner.main(["--dsn", "postgresql://nobody@127.0.0.1:1/x"]) == 2
     assert "MAIL_FROM is not set" in capsys.readouterr().err
+
+
+def test_python_dash_m_analytics_reports_is_the_runner() -> None:
+    env = {key: value for key, value in os.environ.items() if key not in ("MAIL_FROM", "SMTP_URL")}
+    done = subprocess.run(
+        [sys.executable, "-m", "analytics.reports", "--dsn", "postgresql://nobody@127.0.0.1:1/x"],
+        capture_output=True, text=True, env={**env, "SMTP_URL": "smtp://127.0.0.1:1"}, cwd=Path(__file__).parents[2],
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == "analytics.reports: MAIL_FROM is not set: the sender address of reports and alerts is required"
+    )
