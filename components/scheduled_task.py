@@ -24,6 +24,7 @@ from components.aws_account import account_id
 from components.fargate_task import FargateTask, FargateTaskArgs
 from components.iam import allow, policy_json, service_trust_policy
 from components.kms import encryption_key
+from components.monitoring import AlarmSpec, Monitoring
 
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
 
@@ -37,6 +38,7 @@ class ScheduledTaskArgs:
     subnet_ids: Sequence[pulumi.Input[str]]  # private subnets
     security_group_id: pulumi.Input[str]  # the task's identity group (databases admit it)
     description: str
+    monitoring: Monitoring | None = None  # None: no failed-run alarm (e.g. a component test)
     # Customer-managed key for the schedule's data (its target and input); None: a key of the schedule's own.
     kms_key_arn: pulumi.Input[str] | None = None
     container_insights: str = "enabled"
@@ -61,6 +63,7 @@ class ScheduledTask(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ScheduledTaskArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("global-api:tasks:ScheduledTask", name, None, opts)
+        self.name = name
         region = args.task.aws_region
         child = pulumi.ResourceOptions(parent=self)
         self.cluster = aws.ecs.Cluster(
@@ -137,6 +140,8 @@ class ScheduledTask(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        if args.monitoring is not None:
+            self._failed_runs_alarm(args.monitoring, args.description)
         self.register_outputs(
             {
                 "clusterArn": self.cluster.arn,
@@ -144,3 +149,49 @@ class ScheduledTask(pulumi.ComponentResource):
                 "scheduleArn": self.schedule.arn,
             }
         )
+
+    def _failed_runs_alarm(self, monitoring: Monitoring, what: str) -> None:
+        """An alarm on every run that failed: ECS reports each stopped task as an "ECS Task State Change" event
+        (ECS developer guide, "Amazon ECS task state change events": `lastStatus` STOPPED, `stopCode`
+        TaskFailedToStart when it never ran, each container's `exitCode`); this rule matches the stopped tasks of
+        this task's own cluster that failed, and EventBridge counts them as `MatchedEvents` per `RuleName`
+        (EventBridge user guide, "Monitoring Amazon EventBridge")."""
+        region = self.task.args.aws_region
+        rule = aws.cloudwatch.EventRule(
+            f"{self.name}-failed-runs",
+            region=region,
+            description=f"{what}: runs that exited non-zero or failed to start",
+            event_pattern=pulumi.Output.json_dumps(failed_run_pattern(self.cluster.arn)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        monitoring.alarm(
+            AlarmSpec(
+                name=f"{self.name}-failed-runs",
+                description=f"{what}: a scheduled run exited non-zero or failed to start",
+                namespace="AWS/Events",
+                metric_name="MatchedEvents",
+                dimensions={"RuleName": rule.name},
+                statistic="Sum",
+                threshold=0,
+                period_seconds=300,
+                evaluation_periods=1,
+            ),
+            region=region,
+            parent=self,
+        )
+
+
+def failed_run_pattern(cluster_arn: pulumi.Input[str]) -> dict[str, object]:
+    """EventBridge pattern: a task of `cluster_arn` stopped with a non-zero exit code or without starting."""
+    return {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        "detail": {
+            "clusterArn": [cluster_arn],
+            "lastStatus": ["STOPPED"],
+            "$or": [
+                {"containers": {"exitCode": [{"anything-but": 0}]}},
+                {"stopCode": ["TaskFailedToStart"]},
+            ],
+        },
+    }

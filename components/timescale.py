@@ -57,6 +57,11 @@ class TimescaleArgs:
     client_security_groups: Mapping[str, pulumi.Input[str]]
     monitoring: Monitoring
     zone_name: str  # private hosted zone, e.g. global-api-production.internal
+    # Private task subnets of app regions in other VPCs (over peering): security groups cannot be referenced
+    # across regions, so these are admitted on 5432 by CIDR (security group and pg_hba both).
+    client_cidrs: Sequence[str] = ()
+    # (VPC id, AWS region) of those app regions: the private zone is associated with them so the names resolve.
+    client_vpcs: Sequence[tuple[pulumi.Input[str], str]] = ()
     instance_type: str = "t4g.large"
     architecture: Literal["arm64", "x86_64"] = "arm64"
     replicas: int = 1  # streaming standbys besides the primary, each in its own AZ
@@ -67,6 +72,7 @@ class TimescaleArgs:
     postgres_major: int = 16
     database: str = "analytics"
     username: str = "pipeline"
+    reader_username: str = "analytics_reader"  # the app's login on the standbys: pg_read_all_data, nothing else
     backup_retention_full: int = 4  # weekly fulls pgBackRest keeps
     # pgBackRest expires its own backups and rewrites none of its index files (archive.info), so current objects
     # never expire by age; only superseded versions do (SecureBucket's noncurrent rule).
@@ -136,6 +142,7 @@ class Timescale(pulumi.ComponentResource):
     instances: dict[str, aws.ec2.Instance]
     backup_bucket: pulumi.Output[str]
     secret_arn: pulumi.Output[str]
+    reader_url: pulumi.Output[str]  # secret: the app's read-only URL on the standbys
     key: aws.kms.Key
 
     def __init__(self, name: str, args: TimescaleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -196,8 +203,17 @@ class Timescale(pulumi.ComponentResource):
             purpose: random.RandomPassword(
                 f"{self.name}-{purpose}-password", length=32, special=False, opts=self._child()
             ).result
-            for purpose in ("pipeline", "replication")
+            for purpose in ("pipeline", "replication", "reader")
         }
+        # ANALYTICS_DATABASE_URL of the app tasks: the read-only login on the standbys' name (the primary's when
+        # there is no standby, see _dns).
+        self.reader_url = pulumi.Output.secret(
+            pulumi.Output.concat(
+                f"postgresql://{args.reader_username}:",
+                passwords["reader"],
+                f"@{args.replica_host}:{PORT}/{args.database}?sslmode=require",
+            )
+        )
         secret = aws.secretsmanager.Secret(
             f"{self.name}-credentials",
             region=self.args.aws_region,
@@ -216,6 +232,9 @@ class Timescale(pulumi.ComponentResource):
                     "username": args.username,
                     "password": passwords["pipeline"],
                     "replication_password": passwords["replication"],
+                    "reader_username": args.reader_username,
+                    "reader_password": passwords["reader"],
+                    "reader_url": self.reader_url,
                     # ANALYTICS_DATABASE_URL, injected into the pipeline task by ECS (never in plain environment).
                     "url": pulumi.Output.concat(
                         f"postgresql://{args.username}:",
@@ -242,6 +261,16 @@ class Timescale(pulumi.ComponentResource):
                 protocol="tcp", from_port=PORT, to_port=PORT, self=True, description="replication between nodes"
             )
         )
+        if args.client_cidrs:
+            ingress.append(
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp",
+                    from_port=PORT,
+                    to_port=PORT,
+                    cidr_blocks=list(args.client_cidrs),
+                    description="app tasks of other regions, over VPC peering",
+                )
+            )
         egress = [
             aws.ec2.SecurityGroupEgressArgs(
                 protocol="tcp", from_port=port, to_port=port, cidr_blocks=["0.0.0.0/0"], description=purpose
@@ -339,6 +368,7 @@ class Timescale(pulumi.ComponentResource):
             "primary_host": args.primary_host,
             "replica_host": args.replica_host,
             "client_cidr": args.vpc_cidr,
+            "client_cidrs": " ".join([args.vpc_cidr, *args.client_cidrs]),
             "aws_region": args.aws_region,
             "secret_arn": self.secret_arn,
             "stanza": STANZA,
@@ -442,8 +472,11 @@ class Timescale(pulumi.ComponentResource):
         zone = aws.route53.Zone(
             f"{self.name}-zone",
             name=args.zone_name,
-            comment="TimescaleDB endpoints (private to the primary region's VPC)",
-            vpcs=[aws.route53.ZoneVpcArgs(vpc_id=args.vpc_id, vpc_region=args.aws_region)],
+            comment="TimescaleDB endpoints (private to the primary region's VPC and the app regions' VPCs)",
+            vpcs=[
+                aws.route53.ZoneVpcArgs(vpc_id=vpc_id, vpc_region=region)
+                for vpc_id, region in [(args.vpc_id, args.aws_region), *args.client_vpcs]
+            ],
             tags=self._tags("zone"),
             opts=self._child(),
         )

@@ -100,6 +100,15 @@ def _computed_outputs(args: pulumi.runtime.MockResourceArgs, region: str) -> dic
         ),
         "aws:route53/zone:Zone": lambda: {"zoneId": f"Z{_stable(name) % 10**12:012d}"},
         "aws:secretsmanager/secret:Secret": lambda: {},
+        # SES v2 identity ARNs are `arn:aws:ses:...:identity/<name>` (not `sesv2`); Easy DKIM issues three tokens.
+        "aws:sesv2/emailIdentity:EmailIdentity": lambda: {
+            "arn": f"arn:aws:ses:{region}:{ACCOUNT_ID}:identity/{inputs.get('emailIdentity', name)}",
+            "dkimSigningAttributes": {
+                "tokens": [f"tok{i}{_stable(name) % 10**8:08d}" for i in range(3)],
+                "nextSigningKeyLength": "RSA_2048_BIT",
+                "status": "PENDING",
+            },
+        },
         "random:index/randomPassword:RandomPassword": lambda: {
             "result": "mock-" + "x" * (int(inputs.get("length", 32)) - 5)
         },

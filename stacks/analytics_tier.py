@@ -1,28 +1,24 @@
-"""Analytics tier wiring: the TimescaleDB cluster in the primary region and the scheduled pipeline task."""
+"""Analytics tier wiring: the TimescaleDB cluster in the primary region, and what the app tasks need to read it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-import pulumi
-
-from components.fargate_task import ContainerSpec, FargateTaskArgs
-from components.scheduled_task import ScheduledTask, ScheduledTaskArgs
+from components.regional_secret import RegionalSecret, RegionalSecretArgs
 from components.timescale import Timescale, TimescaleArgs
-from stacks.app_tier import AppTier, postgres_url
-from stacks.data_tier import DataTier
 from stacks.foundation import Foundation
 
 
 @dataclass
 class AnalyticsTier:
     timescale: Timescale
-    pipeline: ScheduledTask
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
-def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -> AnalyticsTier:
+def build_analytics_tier(foundation: Foundation) -> AnalyticsTier:
+    """The cluster, reachable from the pipeline and reports tasks (same VPC) and from every app region's tasks
+    (the primary's VPC by security group, the others by their private task subnets over the existing peering)."""
     config = foundation.config
     primary = config.primary_region
     network = foundation.networks[primary]
@@ -30,8 +26,9 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
     clients = {
         workload: group.id
         for workload, group in network.workload_security_groups.items()
-        if workload in ("app", "pipeline")
+        if workload in ("app", "pipeline", "reports")
     }
+    remote_app_regions = [region for region in config.app_regions if region != primary]
     timescale = Timescale(
         "timescale",
         TimescaleArgs(
@@ -41,6 +38,10 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
             subnet_ids=network.private_subnet_ids,
             availability_zones=network.availability_zones,
             client_security_groups=clients,
+            client_cidrs=[cidr for region in remote_app_regions for cidr in foundation.networks[region].private_cidrs],
+            client_vpcs=[
+                (foundation.networks[region].vpc.id, config.aws_region_of(region)) for region in remote_app_regions
+            ],
             monitoring=foundation.monitoring,
             zone_name=f"{foundation.prefix}.internal",
             instance_type=settings.instance_type,
@@ -56,7 +57,6 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
     )
     return AnalyticsTier(
         timescale=timescale,
-        pipeline=_pipeline(foundation, data, app, timescale),
         outputs={
             "timescalePrimaryHost": timescale.args.primary_host,
             "timescaleReplicaHost": timescale.args.replica_host,
@@ -65,42 +65,33 @@ def build_analytics_tier(foundation: Foundation, data: DataTier, app: AppTier) -
     )
 
 
-def _pipeline(foundation: Foundation, data: DataTier, app: AppTier, timescale: Timescale) -> ScheduledTask:
-    """The scheduled extractor: the app image (published in the primary's region too), reading from the main
-    database's replica nearest the primary, writing to the TimescaleDB primary."""
+def app_analytics_secrets(foundation: Foundation, analytics: AnalyticsTier) -> dict[str, RegionalSecret]:
+    """ECS secrets of the app tasks (INTERFACES.md section 6), copied into every app region: the read-only URL of
+    the TimescaleDB standbys, a generated API token, and a generated key for the dashboard's session cookies."""
     config = foundation.config
-    primary = config.primary_region
-    aws_region = config.aws_region_of(primary)
-    replicas: list[pulumi.Output[str]] = [
-        data.replica_addresses[region]
-        for region in (primary, *config.read_replica_regions)
-        if region in data.replica_addresses
-    ]
-    source = replicas[0] if replicas else data.primary_address  # the pipeline warns when it reads a primary
-    network = foundation.networks[primary]
-    name = "timescale-pipeline"
-    return ScheduledTask(
-        name,
-        ScheduledTaskArgs(
-            task=FargateTaskArgs(
-                aws_region=aws_region,
-                image_uri=app.image_uris[aws_region],
-                repository_arn=app.repository_arns[aws_region],
-                containers=[ContainerSpec("pipeline", command=("python", "-m", "analytics.pipeline"))],
-                environment={"ANALYTICS_SOURCE_URL": postgres_url(source, data.port, data.database_name)},
-                secrets={
-                    "ANALYTICS_DATABASE_URL": pulumi.Output.concat(timescale.secret_arn, ":url::"),
-                    "PGUSER": pulumi.Output.concat(data.secret_arn, ":username::"),
-                    "PGPASSWORD": pulumi.Output.concat(data.secret_arn, ":password::"),
-                },
-                secret_arns=[timescale.secret_arn, data.secret_arn],
-                log_retention_days=365 if config.is_production else 30,
-                tags={**foundation.tags, "Name": name},
+    regions = [config.aws_region_of(region) for region in config.app_regions]
+    window = 30 if config.is_production else 7
+
+    def secret(name: str, description: str, value: Any = None) -> RegionalSecret:
+        return RegionalSecret(
+            name,
+            RegionalSecretArgs(
+                secret_name=f"{foundation.prefix}/{name}",
+                description=description,
+                aws_regions=regions,
+                value=value,
+                recovery_window_days=window,
+                tags=foundation.tags,
             ),
-            schedule_expression="rate(15 minutes)",
-            subnet_ids=network.private_subnet_ids,
-            security_group_id=network.workload_security_groups["pipeline"].id,
-            description="Incremental copy from the main database into TimescaleDB",
-            tags=foundation.tags,
+        )
+
+    return {
+        "ANALYTICS_DATABASE_URL": secret(
+            "analytics-reader-url",
+            "Read-only TimescaleDB standby URL with credentials (ANALYTICS_DATABASE_URL of the app)",
+            analytics.timescale.reader_url,
         ),
-    )
+        # One generated token; operators add more by writing a comma-separated list into the secret.
+        "ANALYTICS_API_TOKENS": secret("analytics-api-tokens", "Bearer tokens of /api/analytics (comma-separated)"),
+        "SESSION_SECRET": secret("session-secret", "Signing key of the dashboard's session cookies"),
+    }

@@ -11,6 +11,7 @@ import pulumi
 from components.image import AppImage, AppImageArgs
 from components.origin_routing import OriginRouting, OriginRoutingArgs, RegionalOrigin
 from components.service import Service, ServiceArgs
+from stacks.analytics_tier import AnalyticsTier, app_analytics_secrets
 from stacks.config import StackConfig
 from stacks.data_tier import DataTier
 from stacks.edge_tier import EdgeTier
@@ -57,7 +58,7 @@ def database_environment(config: StackConfig, data: DataTier) -> dict[str, pulum
     return environment
 
 
-def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier) -> AppTier:
+def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier, analytics: AnalyticsTier) -> AppTier:
     config = foundation.config
     production = config.is_production
     # The analytics pipeline task runs the same image next to the primary, which need not be an app region.
@@ -74,7 +75,12 @@ def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier) -> Ap
         ),
     )
     # The app answers 413 above the same body limit the WAF enforces at the edge (INTERFACES.md section 6).
-    environment = {**database_environment(config, data), "REQUEST_MAX_BODY_BYTES": str(config.cdn.max_body_bytes)}
+    environment = {
+        **database_environment(config, data),
+        "REQUEST_MAX_BODY_BYTES": str(config.cdn.max_body_bytes),
+        "ANALYTICS_BASE_CURRENCY": config.analytics.base_currency,
+    }
+    analytics_secrets = app_analytics_secrets(foundation, analytics)
     services: dict[str, Service] = {}
     for region in config.app_regions:
         aws_region = config.aws_region_of(region)
@@ -97,7 +103,10 @@ def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier) -> Ap
                 min_count=config.service.min_count,
                 max_count=config.service.max_count,
                 environment=environment,
-                secrets={"ORIGIN_VERIFY_SECRET": edge.origin_secret.secret_arns[aws_region]},
+                secrets={
+                    "ORIGIN_VERIFY_SECRET": edge.origin_secret.secret_arns[aws_region],
+                    **{env: secret.secret_arns[aws_region] for env, secret in analytics_secrets.items()},
+                },
                 task_secret_arns=[data.secret_arn],
                 log_retention_days=365 if production else 30,
                 # The target group must be attached (listener rule) before a service can register into it.

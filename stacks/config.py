@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 import boto3
 import pulumi
+import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -278,6 +279,21 @@ class CdnConfig(_Model):
         return value
 
 
+class AnalyticsConfig(_Model):
+    """Revenue analytics settings the tasks need (added to DESIGN.md's keys; optional)."""
+
+    base_currency: str = Field(
+        "USD", description="ISO 4217 code of the base-currency figures (ANALYTICS_BASE_CURRENCY)"
+    )
+
+    @field_validator("base_currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if pycountry.currencies.get(alpha_3=value) is None or value != value.upper():
+            raise ValueError("allowed: an ISO 4217 currency code in capitals, such as USD, EUR or JPY")
+        return value
+
+
 class NetworkConfig(_Model):
     """VPC layout (added to DESIGN.md's keys; optional)."""
 
@@ -327,6 +343,7 @@ class StackConfig(_Model):
     domain: DomainConfig = Field(description="required: name, hostedZoneId, certificateArn")
     alarm_email: EmailStr = Field(description="address subscribed to every region's alarm topic")
     cdn: CdnConfig = Field(default_factory=lambda: CdnConfig.model_validate({}))
+    analytics: AnalyticsConfig = Field(default_factory=lambda: AnalyticsConfig.model_validate({}))
     aws_region: AwsRegion = Field(description="aws:region, the provider default; must be the primary's region")
 
     @field_validator("regions")

@@ -13,6 +13,7 @@ from stacks.data_tier import build_data_tier
 from stacks.edge_tier import build_edge_tier
 from stacks.foundation import build_foundation
 from stacks.observability_tier import build_observability_tier
+from stacks.tasks_tier import build_tasks_tier
 
 
 def build_platform(config: StackConfig, *, project: str, stack: str) -> dict[str, Any]:
@@ -20,14 +21,15 @@ def build_platform(config: StackConfig, *, project: str, stack: str) -> dict[str
     foundation = build_foundation(config, project=project, stack=stack)
     data = build_data_tier(foundation)
     edge = build_edge_tier(foundation)
-    app = build_app_tier(foundation, data, edge)
-    analytics = build_analytics_tier(foundation, data, app)
+    analytics = build_analytics_tier(foundation)
+    app = build_app_tier(foundation, data, edge, analytics)
+    tasks = build_tasks_tier(foundation, data, app, analytics)
     observability = build_observability_tier(foundation, data, edge, analytics)
     outputs: dict[str, Any] = {
         "vpcIds": {region: network.vpc.id for region, network in foundation.networks.items()},
         "alarmTopicArns": {region: topic.arn for region, topic in foundation.monitoring.topics.items()},
     }
-    for tier in (data, edge, app, analytics, observability):
+    for tier in (data, edge, app, analytics, tasks, observability):
         outputs.update(tier.outputs)
     return outputs
 

@@ -120,13 +120,17 @@ def actions_on(statements: list[dict[str, Any]], action: str) -> list[str]:
     return sorted(r for s in statements if action in as_list(s["Action"]) for r in as_list(s["Resource"]))
 
 
-def origin_secret_arn(evaluation: Evaluation, region: str) -> str:
+def regional_secret_arn(evaluation: Evaluation, region: str, name: str) -> str:
     (secret,) = [
         s
         for s in evaluation.of_type(SECRET)
-        if s.region == region and str(s.inputs.get("name", "")).endswith("/origin-verify")
+        if s.region == region and str(s.inputs.get("name", "")).endswith(f"/{name}")
     ]
     return str(secret.outputs["arn"])
+
+
+def origin_secret_arn(evaluation: Evaluation, region: str) -> str:
+    return regional_secret_arn(evaluation, region, "origin-verify")
 
 
 # --- image --------------------------------------------------------------------------------------------------------
@@ -361,8 +365,15 @@ def test_secrets_come_from_arns_and_never_sit_in_the_environment(stack: Evaluati
         assert "ORIGIN_VERIFY_SECRET" not in environment
         assert not any(secret_value in value for value in environment.values())
         assert not any("password" in f"{name}={value}".lower() for name, value in environment.items())
+        region = str(service.region)
         assert container["secrets"] == [
-            {"name": "ORIGIN_VERIFY_SECRET", "valueFrom": origin_secret_arn(stack, str(service.region))}
+            {"name": "ANALYTICS_API_TOKENS", "valueFrom": regional_secret_arn(stack, region, "analytics-api-tokens")},
+            {
+                "name": "ANALYTICS_DATABASE_URL",
+                "valueFrom": regional_secret_arn(stack, region, "analytics-reader-url"),
+            },
+            {"name": "ORIGIN_VERIFY_SECRET", "valueFrom": origin_secret_arn(stack, region)},
+            {"name": "SESSION_SECRET", "valueFrom": regional_secret_arn(stack, region, "session-secret")},
         ]
 
 

@@ -226,6 +226,18 @@ def test_backup_bucket_private_encrypted_versioned_tls_only(cluster: Cluster) ->
     assert bucket.region == cluster.region
 
 
+def remote_app_regions(cluster: Cluster) -> list[str]:
+    return [r for r in cluster.config.app_regions if r != cluster.config.primary_region]
+
+
+def private_cidrs(evaluation: Evaluation, logical_region: str) -> set[str]:
+    return {
+        s.inputs["cidrBlock"]
+        for s in evaluation.of_type(SUBNET)
+        if s.name.startswith(f"network-{logical_region}-") and s.inputs["tags"]["Tier"] == "private"
+    }
+
+
 def test_security_group_admits_app_and_pipeline_only_and_replication_between_nodes(cluster: Cluster) -> None:
     group = cluster.one(SECURITY_GROUP)
     for instance in cluster.instances.values():
@@ -237,7 +249,10 @@ def test_security_group_admits_app_and_pipeline_only_and_replication_between_nod
     }
     ingress = group.inputs["ingress"]
     assert all((r["fromPort"], r["toPort"], r["protocol"]) == (PORT, PORT, "tcp") for r in ingress)
-    assert not any(r.get("cidrBlocks") or r.get("ipv6CidrBlocks") or r.get("prefixListIds") for r in ingress)
+    assert not any(r.get("ipv6CidrBlocks") or r.get("prefixListIds") for r in ingress)
+    # By CIDR: exactly the private task subnets of the app regions in other VPCs (over peering), nothing wider.
+    remote = {cidr for region in remote_app_regions(cluster) for cidr in private_cidrs(cluster.evaluation, region)}
+    assert {c for r in ingress for c in r.get("cidrBlocks", [])} == remote
     assert {sg for r in ingress for sg in r.get("securityGroups", [])} == expected_sources
     assert [r for r in ingress if r.get("self")] != []  # replication: members of this group only
     # Nothing leaves on 5432 except to the other nodes.
@@ -248,7 +263,15 @@ def test_security_group_admits_app_and_pipeline_only_and_replication_between_nod
 def test_private_dns_names_point_at_the_nodes(cluster: Cluster) -> None:
     zone = cluster.one(ZONE)
     vpc = cluster.evaluation.one("aws:ec2/vpc:Vpc", f"network-{cluster.config.primary_region}-vpc")
-    assert zone.inputs["vpcs"] == [{"vpcId": vpc.outputs["id"], "vpcRegion": cluster.region}]
+    remote = [
+        {
+            "vpcId": cluster.evaluation.one("aws:ec2/vpc:Vpc", f"network-{region}-vpc").outputs["id"],
+            "vpcRegion": cluster.config.aws_region_of(region),  # type: ignore[arg-type]
+        }
+        for region in remote_app_regions(cluster)
+    ]
+    # The primary's VPC, and every app region's, so their tasks resolve ANALYTICS_DATABASE_URL's host.
+    assert zone.inputs["vpcs"] == [{"vpcId": vpc.outputs["id"], "vpcRegion": cluster.region}, *remote]
     records = {r.inputs["name"]: r for r in cluster.mine(RECORD)}
     primary_host = cluster.evaluation.outputs["timescalePrimaryHost"]
     replica_host = cluster.evaluation.outputs["timescaleReplicaHost"]
@@ -338,8 +361,9 @@ def test_pipeline_runs_the_app_image_on_a_schedule_like_the_app(cluster: Cluster
     injected = {s["name"]: s["valueFrom"] for s in container["secrets"]}
     assert injected["ANALYTICS_DATABASE_URL"] == f"{secret}:url::"
     assert {"PGUSER", "PGPASSWORD"} <= set(injected)
-    assert [e["name"] for e in container["environment"]] == ["ANALYTICS_SOURCE_URL"]
-    assert "@" not in container["environment"][0]["value"]
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert set(environment) == {"ANALYTICS_SOURCE_URL", "ANALYTICS_BASE_CURRENCY", "MAIL_FROM", "AWS_REGION"}
+    assert "@" not in environment["ANALYTICS_SOURCE_URL"]  # no credentials in the URL
     ecs = schedule.inputs["target"]["ecsParameters"]
     assert ecs["taskDefinitionArn"] == task.outputs["arn"]
     assert schedule.inputs["target"]["arn"] == cluster.one("aws:ecs/cluster:Cluster", cluster.pipeline).outputs["arn"]
@@ -359,7 +383,17 @@ def test_pipeline_runs_the_app_image_on_a_schedule_like_the_app(cluster: Cluster
     assert run["Resource"] == [f"arn:aws:ecs:{cluster.region}:{ACCOUNT_ID}:task-definition/{family}:*"]
     assert run["Condition"] == {"ArnEquals": {"ecs:cluster": schedule.inputs["target"]["arn"]}}
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
-    assert "timescale-pipeline-task-policy" not in policies  # the running extractor needs no AWS permission
+    # The running extractor needs no AWS permission but one: alert mail through the stack's SES identity.
+    identity = cluster.evaluation.one("aws:sesv2/emailIdentity:EmailIdentity", "mail-identity")
+    assert policies["timescale-pipeline-task-policy"] == [
+        {
+            "Sid": "SendAsTheStackIdentity",
+            "Effect": "Allow",
+            "Action": ["ses:SendRawEmail"],
+            "Resource": [identity.outputs["arn"]],
+            "Condition": {"StringEquals": {"ses:FromAddress": cluster.evaluation.outputs["mailFrom"]}},
+        }
+    ]
 
 
 def test_more_standbys_than_azs_fails_before_any_resource_exists() -> None:

@@ -1,0 +1,98 @@
+"""Scheduled tasks next to the analytics cluster: the pipeline (main database -> TimescaleDB, every 15 minutes,
+then alerts) on the app image, mailing through the stack's SES identity (components/scheduled_task.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components.fargate_task import ContainerSpec, FargateTaskArgs
+from components.mail_identity import MailIdentity, MailIdentityArgs
+from components.scheduled_task import ScheduledTask, ScheduledTaskArgs
+from stacks.analytics_tier import AnalyticsTier
+from stacks.app_tier import AppTier, postgres_url
+from stacks.data_tier import DataTier
+from stacks.foundation import Foundation
+
+PIPELINE_SCHEDULE = "rate(15 minutes)"
+
+
+@dataclass
+class TasksTier:
+    pipeline: ScheduledTask
+    mail: MailIdentity
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def build_tasks_tier(foundation: Foundation, data: DataTier, app: AppTier, analytics: AnalyticsTier) -> TasksTier:
+    config = foundation.config
+    primary = config.primary_region
+    aws_region = config.aws_region_of(primary)
+    network = foundation.networks[primary]
+    timescale = analytics.timescale
+    mail = MailIdentity(
+        "mail",
+        MailIdentityArgs(
+            aws_region=aws_region,
+            domain=config.domain.name,
+            hosted_zone_id=config.domain.hosted_zone_id,
+            tags=foundation.tags,
+        ),
+    )
+    mail_environment = {"MAIL_FROM": mail.sender, "AWS_REGION": aws_region}
+    retention = 365 if config.is_production else 30
+
+    def task(name: str, command: tuple[str, ...], **extra: Any) -> FargateTaskArgs:
+        return FargateTaskArgs(
+            aws_region=aws_region,
+            image_uri=app.image_uris[aws_region],
+            repository_arn=app.repository_arns[aws_region],
+            containers=[ContainerSpec(name, command=command)],
+            log_retention_days=retention,
+            task_statements=[mail.send_statement()],
+            tags={**foundation.tags, "Name": f"{name}-task"},
+            **extra,
+        )
+
+    pipeline = ScheduledTask(
+        "timescale-pipeline",
+        ScheduledTaskArgs(
+            task=task(
+                "pipeline",
+                ("python", "-m", "analytics.pipeline"),
+                environment={
+                    "ANALYTICS_SOURCE_URL": postgres_url(_source(foundation, data), data.port, data.database_name),
+                    "ANALYTICS_BASE_CURRENCY": config.analytics.base_currency,
+                    **mail_environment,
+                },
+                secrets={
+                    "ANALYTICS_DATABASE_URL": pulumi.Output.concat(timescale.secret_arn, ":url::"),
+                    "PGUSER": pulumi.Output.concat(data.secret_arn, ":username::"),
+                    "PGPASSWORD": pulumi.Output.concat(data.secret_arn, ":password::"),
+                },
+                secret_arns=[timescale.secret_arn, data.secret_arn],
+            ),
+            schedule_expression=PIPELINE_SCHEDULE,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=network.workload_security_groups["pipeline"].id,
+            description="Incremental copy from the main database into TimescaleDB, then alert evaluation",
+            monitoring=foundation.monitoring,
+            tags=foundation.tags,
+        ),
+    )
+    return TasksTier(
+        pipeline=pipeline,
+        mail=mail,
+        outputs={"mailFrom": mail.sender, "mailIdentityArn": mail.identity.arn},
+    )
+
+
+def _source(foundation: Foundation, data: DataTier) -> pulumi.Input[str]:
+    """The main database's replica nearest the primary (the pipeline warns when it must read the primary)."""
+    config = foundation.config
+    for region in (config.primary_region, *config.read_replica_regions):
+        if region in data.replica_addresses:
+            return data.replica_addresses[region]
+    return data.primary_address
