@@ -68,10 +68,10 @@ def build_foundation(config: StackConfig, *, project: str, stack: str) -> Founda
 
 
 def _workloads(region: LogicalRegion, config: StackConfig) -> tuple[str, ...]:
-    """The API runs in app regions; the analytics pipeline runs next to the primary."""
+    """The API runs in app regions; the analytics pipeline and the reports runner run next to the primary."""
     return (
         *(("app",) if region in config.app_regions else ()),
-        *(("pipeline",) if region == config.primary_region else ()),
+        *(("pipeline", "reports") if region == config.primary_region else ()),
     )
 
 

@@ -1,5 +1,6 @@
 """Scheduled tasks next to the analytics cluster: the pipeline (main database -> TimescaleDB, every 15 minutes,
-then alerts) on the app image, mailing through the stack's SES identity (components/scheduled_task.py)."""
+then alerts) and the reports runner (every 5 minutes), both on the app image, both mailing through the stack's SES
+identity. One component (components/scheduled_task.py) builds both."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from stacks.data_tier import DataTier
 from stacks.foundation import Foundation
 
 PIPELINE_SCHEDULE = "rate(15 minutes)"
+REPORTS_SCHEDULE = "rate(5 minutes)"  # issue 16: the runner sends every report whose due time has passed
 
 
 @dataclass
 class TasksTier:
     pipeline: ScheduledTask
+    reports: ScheduledTask
     mail: MailIdentity
     outputs: dict[str, Any] = field(default_factory=dict)
 
@@ -82,8 +85,28 @@ def build_tasks_tier(foundation: Foundation, data: DataTier, app: AppTier, analy
             tags=foundation.tags,
         ),
     )
+    reports = ScheduledTask(
+        "analytics-reports",
+        ScheduledTaskArgs(
+            task=task(
+                "reports",
+                ("python", "-m", "analytics.reports"),
+                environment={"ANALYTICS_BASE_CURRENCY": config.analytics.base_currency, **mail_environment},
+                # The runner records its runs, so it uses the primary's login (not the app's read-only one).
+                secrets={"ANALYTICS_DATABASE_URL": pulumi.Output.concat(timescale.secret_arn, ":url::")},
+                secret_arns=[timescale.secret_arn],
+            ),
+            schedule_expression=REPORTS_SCHEDULE,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=network.workload_security_groups["reports"].id,
+            description="Scheduled report delivery (python -m analytics.reports)",
+            monitoring=foundation.monitoring,
+            tags=foundation.tags,
+        ),
+    )
     return TasksTier(
         pipeline=pipeline,
+        reports=reports,
         mail=mail,
         outputs={"mailFrom": mail.sender, "mailIdentityArn": mail.identity.arn},
     )

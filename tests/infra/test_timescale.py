@@ -243,7 +243,7 @@ def test_security_group_admits_app_and_pipeline_only_and_replication_between_nod
     for instance in cluster.instances.values():
         assert instance.inputs["vpcSecurityGroupIds"] == [group.outputs["id"]]
     network = cluster.config.primary_region
-    workloads = ["pipeline", *(["app"] if network in cluster.config.app_regions else [])]
+    workloads = ["pipeline", "reports", *(["app"] if network in cluster.config.app_regions else [])]
     expected_sources = {
         cluster.evaluation.one(SECURITY_GROUP, f"network-{network}-{w}-sg").outputs["id"] for w in workloads
     }
