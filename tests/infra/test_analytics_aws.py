@@ -316,7 +316,8 @@ def test_scheduler_may_start_only_the_reports_task(stack: Evaluation) -> None:
     region = config.aws_region_of(config.primary_region)
     component = scheduled(stack, "analytics-reports")
     definition, _ = task_of(stack, "analytics-reports")
-    run, pass_role = policies_of(stack, component)["analytics-reports-scheduler-policy"]
+    statements = {s["Sid"]: s for s in policies_of(stack, component)["analytics-reports-scheduler-policy"]}
+    run, pass_role = statements["RunThisTask"], statements["PassItsRoles"]
     assert run["Action"] == ["ecs:RunTask"]
     assert run["Resource"] == [f"arn:aws:ecs:{region}:{ACCOUNT_ID}:task-definition/{definition.inputs['family']}:*"]
     (cluster,) = inside(stack, component, "aws:ecs/cluster:Cluster")
