@@ -40,7 +40,7 @@ def modules_run(evaluation: Evaluation) -> set[str]:
 def test_every_module_a_task_runs_ships_in_the_image(each_stack: Evaluation) -> None:
     files, copied = context_files(), copied_dirs()
     modules = modules_run(each_stack)
-    assert {"app.migrate", "analytics.pipeline"} <= modules
+    assert {"app.migrate", "analytics.pipeline", "analytics.reports"} <= modules
     for module in modules:
         package, base = module.split(".")[0], Path(*module.split("."))
         assert package in copied, f"app/Dockerfile does not COPY {package}/ (needed by {module})"
