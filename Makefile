@@ -19,8 +19,9 @@ help:
 bootstrap:
 	@./scripts/bootstrap.sh
 
+# DEMO=0 skips seeding the demo billing history (make run DEMO=0)
 run: bootstrap
-	$(PY) -m localdev run
+	$(PY) -m localdev run $(if $(filter 0,$(DEMO)),--no-demo)
 
 stop: bootstrap
 	$(PY) -m localdev stop

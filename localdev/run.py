@@ -1,4 +1,8 @@
-"""`python -m localdev run|stop`: the local cluster, migrations and the app, stopped cleanly on Ctrl-C."""
+"""`python -m localdev run|stop`: the local cluster, migrations and the app, stopped cleanly on Ctrl-C.
+
+Side services (the analytics database and its pipeline, ...) each enter the `services` stack in `run` and
+contribute their own lines to what is printed once the app answers, so features add theirs without touching others'.
+"""
 
 import contextlib
 import json
@@ -14,6 +18,13 @@ from types import FrameType
 from typing import Final
 
 from app.server import SERVER_STACK
+from localdev.analytics import (
+    PIPELINE_MARKER,
+    PIPELINE_PID_FILE,
+    analytics_environment,
+    analytics_hints,
+    running_analytics,
+)
 from localdev.cluster import PRIMARY, REPLICAS, STATE_FILE, Cluster, ClusterError, cleanup
 from localdev.mail_sink import MailSink
 
@@ -75,8 +86,10 @@ def _stop_app(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def run(host: str = "127.0.0.1", port: int = 8000) -> int:
-    """Start everything, print examples, and block until Ctrl-C/SIGTERM or the app exits."""
+def run(host: str = "127.0.0.1", port: int = 8000, *, demo: bool = True) -> int:
+    """Start everything, print examples, and block until Ctrl-C/SIGTERM or the app exits.
+
+    `demo`: seed the demo billing history when the billing tables are empty."""
     if not _port_free(host, port):
         print(
             f"localdev: {host}:{port} is already in use: another `make run`, or a crashed one (then run `make stop`)",
@@ -89,12 +102,15 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
     stop(quiet=True)  # leftovers of a crashed run
     proc: subprocess.Popen[bytes] | None = None
     sink = MailSink(MAIL_DIR)
+    services = contextlib.ExitStack()
     try:
         sink.start()
         print(f"localdev: starting PostgreSQL primary + {'/'.join(REPLICAS)} replicas under {RUN_DIR}")
         cluster = Cluster.create(RUN_DIR)
         env = {**app_environment(cluster), "SMTP_URL": sink.url, "MAIL_FROM": LOCAL_SENDER}
+        env |= analytics_environment(cluster)
         subprocess.run([sys.executable, "-m", "app.migrate"], env=env, cwd=REPO, check=True)
+        services.enter_context(running_analytics(cluster, env, REPO, RUN_DIR, demo=demo))
         proc = subprocess.Popen(app_command(host, port), env=env, cwd=REPO, start_new_session=True)
         (RUN_DIR / APP_PID_FILE).write_text(json.dumps({"pid": proc.pid}))
         base = f"http://{host}:{port}"
@@ -102,6 +118,7 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
         print(f"\nlocaldev: app on {base} (primary region eu). Try (X-DB-Node shows the serving node):")
         for country, region in EXAMPLES:
             print(f"  curl -si -H 'CloudFront-Viewer-Country: {country}' {base}/api/companies   # -> {region}")
+        print("\n".join(analytics_hints(base, env, RUN_DIR)))
         _print_reports_help(env)
         print("localdev: Ctrl-C stops the app and the cluster\n", flush=True)
         return proc.wait()
@@ -116,6 +133,7 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if proc is not None:
             _stop_app(proc)
+        services.close()
         sink.stop()
         cleanup(RUN_DIR)
         print("localdev: stopped", flush=True)
@@ -150,16 +168,18 @@ def _abandoned(root: Path) -> bool:
 
 def stop(quiet: bool = False) -> int:
     """Clean up after a crash: stop the app and every node left under .local/, then remove their dirs."""
-    app_file = RUN_DIR / APP_PID_FILE
-    if app_file.exists():
-        pid = int(json.loads(app_file.read_text())["pid"])
+    for name, marker in ((APP_PID_FILE, b"app.main:app"), (PIPELINE_PID_FILE, PIPELINE_MARKER)):
+        pid_file = RUN_DIR / name
+        if not pid_file.exists():
+            continue
+        pid = int(json.loads(pid_file.read_text())["pid"])
         cmdline = Path(f"/proc/{pid}/cmdline")
-        # Only signal the pid if it still is our uvicorn (pids get reused after a crash or reboot).
+        # Only signal the pid if it still is our process (pids get reused after a crash or reboot).
         with contextlib.suppress(OSError):  # already gone
-            if b"app.main:app" in cmdline.read_bytes():
+            if marker in cmdline.read_bytes():
                 os.kill(pid, signal.SIGTERM)
                 if not quiet:
-                    print(f"localdev: stopped app process {pid}")
+                    print(f"localdev: stopped process {pid} ({marker.decode()})")
     for root in sorted(LOCAL.glob("*")):
         if not _abandoned(root):
             continue
