@@ -85,8 +85,9 @@ def generate(today: date) -> dict[str, list[tuple[Any, ...]]]:
             )  # fmt: skip
             companies.append(company)
             company_rows.append((company_id, f"{region}-demo-{n + 1}", rng.choice(countries), region))
-            # Growth: more companies start later in the two years.
-            starts[company_id] = add_months(first, int(MONTHS * rng.random() ** 0.7))
+            # A quarter are customers from the start; the others sign up over the two years, more of them later.
+            offset = 0 if rng.random() < 0.25 else int(MONTHS * rng.random() ** 0.8)
+            starts[company_id] = add_months(first, offset)
     invoices: list[tuple[Any, ...]] = []
     lines: list[tuple[Any, ...]] = []
     month = first
