@@ -97,6 +97,9 @@ async def test_primary_url_reaching_a_standby_is_503_and_recovers_on_the_new_pri
 
 async def test_frozen_home_replica_costs_reads_a_bounded_detour(restored: Live) -> None:
     live = restored
+    # Warm eu's pool first, so reads find open connections and block on the frozen server mid-query.
+    warm = await asyncio.gather(*(live.client.get("/api/companies?limit=5", headers=geo("DE")) for _ in range(20)))
+    assert {response.headers["X-DB-Node"] for response in warm} == {"eu"}
     with frozen(live.cluster, "eu"):
         timed = await asyncio.gather(
             *(_timed(live.client.get("/api/companies?limit=5", headers=geo("DE"))) for _ in range(20))
