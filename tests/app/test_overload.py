@@ -9,7 +9,6 @@ import httpx
 
 from localdev.cluster import Cluster
 from tests.app.helpers import (
-    ACQUIRE_MS,
     READ_TIMEOUT_MS,
     Live,
     all_healthy,
@@ -21,12 +20,14 @@ from tests.app.helpers import (
 
 POOL = 4  # per node, so a modest flood saturates every replica
 READERS = 120
-WRITERS = 4
+WRITERS = 2  # fewer than the pool: the primary's pool is full only if reads take connections from it
 FLOOD_S = 2.0
 
 
 async def test_read_flood_is_shed_and_writes_stay_fast(migrated: Cluster) -> None:
-    async with running_app(cluster_settings(migrated, database_pool_max=POOL)) as (app, client):
+    # The production lag bound: a probe loop starved by the flood must not make replicas look stale here.
+    settings = cluster_settings(migrated, database_pool_max=POOL, database_max_replica_lag_ms=5000)
+    async with running_app(settings) as (app, client):
         live = Live(app=app, client=client, cluster=migrated)
         await wait_until(lambda: all_healthy(live.monitor), "every node healthy and fresh")
         stop = asyncio.Event()
@@ -45,7 +46,17 @@ async def test_read_flood_is_shed_and_writes_stay_fast(migrated: Cluster) -> Non
         def write() -> "asyncio.Future[httpx.Response]":
             return client.post("/api/companies", json={"name": "during flood"})  # type: ignore[return-value]
 
+        primary = app.state.router.nodes["primary"]
+        primary_full = 0
+
+        async def watch_primary() -> None:
+            nonlocal primary_full
+            while not stop.is_set():
+                primary_full += primary.saturated
+                await asyncio.sleep(0.01)
+
         tasks = [asyncio.create_task(loop(reads, read)) for _ in range(READERS)]
+        tasks.append(asyncio.create_task(watch_primary()))
         tasks += [asyncio.create_task(loop(writes, write)) for _ in range(WRITERS)]
         await asyncio.sleep(FLOOD_S)
         stop.set()
@@ -62,5 +73,5 @@ async def test_read_flood_is_shed_and_writes_stay_fast(migrated: Cluster) -> Non
     assert all(r.headers["Retry-After"] == "1" for r, _ in reads if r.status_code == 503)
     assert nodes["primary"] == 0  # reads never spill onto the primary
     assert {r.status_code for r, _ in writes} == {201}
-    assert p99 < ACQUIRE_MS / 2  # no write queued for a connection
+    assert primary_full == 0  # writes always found a free connection (p99 above is printed, not asserted)
     assert longest_read < READ_TIMEOUT_MS / 1000
