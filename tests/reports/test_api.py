@@ -15,7 +15,10 @@ import pytest
 from croniter import croniter
 
 from analytics.reports.runner import run_once
+from localdev.cluster import Cluster
 from localdev.mail_sink import MailSink
+from tests.app.analytics_helpers import analytics_settings, bearer, unreachable_dsn
+from tests.app.helpers import running_app
 from tests.reports.contract_figures import ContractFigures
 from tests.reports.expected import as_decimal, expected
 from tests.reports.helpers import sink_mailer
@@ -203,3 +206,22 @@ async def test_reports_and_exports_are_never_cached(api: httpx.AsyncClient) -> N
         await api.delete(f"/api/reports/{report['id']}"),
     ):
         assert response.headers["Cache-Control"] == "private, no-store", response.request.url
+
+
+async def test_definitions_use_the_write_url_and_exports_the_read_pool(
+    pg_cluster: Cluster, reports_dsn: str, reports_conn: asyncpg.Connection
+) -> None:
+    """ANALYTICS_WRITE_DATABASE_URL takes the definitions; the figures come from ANALYTICS_DATABASE_URL (down here)."""
+    settings = analytics_settings(pg_cluster, unreachable_dsn(), analytics_write_database_url=reports_dsn)
+    async with running_app(settings) as (_, client):
+        created = await client.post("/api/reports", json=WEEKLY, headers=bearer())
+        assert created.status_code == 201, created.text
+        export = await client.get(f"/api/reports/{created.json()['id']}/export", headers=bearer())
+        assert export.status_code == 503
+        assert export.json()["error"] == "analytics_unavailable"
+    settings = analytics_settings(pg_cluster, unreachable_dsn())
+    async with running_app(settings) as (_, client):
+        down = await client.post("/api/reports", json=WEEKLY, headers=bearer())
+        assert down.status_code == 503
+        assert down.json()["error"] == "analytics_unavailable"
+    assert await reports_conn.fetchval("SELECT count(*) FROM analytics.reports") == 1
