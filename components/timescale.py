@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import string
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,29 @@ from components.iam import policy_json, service_trust_policy
 from components.kms import encryption_key
 from components.monitoring import AlarmSpec, Monitoring
 from components.secure_bucket import SecureBucket, SecureBucketArgs
+from components.timescale_job_metrics import METRICS as JOB_METRICS
+from components.timescale_job_metrics import NAMESPACE as JOB_METRICS_NAMESPACE
 
 TEMPLATE_PATH = Path(__file__).with_name("timescale_cloud_init.yaml.tmpl")
+JOB_METRICS_SCRIPT = Path(__file__).with_name("timescale_job_metrics.py")  # the node agent, shipped as-is
+# The PostgreSQL minor and TimescaleDB release the nodes install, per PostgreSQL major, pinned as a pair and held
+# (apt-mark hold): unpinned, a node built later gets whatever is newest, and a mismatched pair fails quietly (issue 19
+# item 15: on PostgreSQL 15.20 every TimescaleDB 2.28.3 job failed with `cannot drop portal "" while it is being set
+# up`). TimescaleDB 2.17.2 supports PostgreSQL 14-17; the minors are those PGDG published in the same month (the
+# archive repository keeps them installable). Change a pair only together, after running the jobs on it.
+TIMESCALE_RELEASES: Mapping[int, tuple[str, str]] = {
+    14: ("14.15", "2.17.2"),
+    15: ("15.10", "2.17.2"),
+    16: ("16.6", "2.17.2"),
+    17: ("17.2", "2.17.2"),
+}
+# Background workers TimescaleDB may use: one scheduler per database with the extension plus the jobs that may run
+# at once (refresh, compression and retention policies). Per TimescaleDB's troubleshooting guide ("Failed to start
+# a background worker"), max_worker_processes must cover timescaledb.max_background_workers + max_parallel_workers;
+# the bootstrap adds 3 for PostgreSQL's own (logical replication launcher, TimescaleDB launcher, spare). With the
+# default of 8 worker processes refresh jobs could not start (issue 19 item 15). Standbys get the same value (a hot
+# standby needs max_worker_processes >= the primary's).
+MAX_BACKGROUND_WORKERS = 16
 PORT = 5432
 ROLE_TAG = "TimescaleRole"  # primary | standby: read by the bootstrap through IMDS instance tags
 # The data volume mounts on the postgres user's home, so the cluster, its TLS key and .pgpass survive a new instance.
@@ -69,7 +91,8 @@ class TimescaleArgs:
     volume_iops: int = 3000
     volume_throughput: int = 125  # MiB/s
     root_volume_gib: int = 20
-    postgres_major: int = 16
+    postgres_major: int = 16  # must have a pinned pair in TIMESCALE_RELEASES
+    max_background_workers: int = MAX_BACKGROUND_WORKERS
     database: str = "analytics"
     username: str = "pipeline"
     reader_username: str = "analytics_reader"  # the app's login on the standbys: pg_read_all_data, nothing else
@@ -84,6 +107,11 @@ class TimescaleArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.postgres_major not in TIMESCALE_RELEASES:
+            raise ValueError(
+                f"TimescaleArgs.postgres_major={self.postgres_major}: no pinned TimescaleDB pair "
+                f"(allowed: {', '.join(map(str, TIMESCALE_RELEASES))})"
+            )
         if len(self.subnet_ids) != len(self.availability_zones):
             raise ValueError("TimescaleArgs: subnet_ids and availability_zones must be aligned (same length)")
         if not 0 <= self.replicas < len(self.subnet_ids):
@@ -349,7 +377,9 @@ class Timescale(pulumi.ComponentResource):
                         "Effect": "Allow",
                         "Action": "cloudwatch:PutMetricData",
                         "Resource": "*",
-                        "Condition": {"StringEquals": {"cloudwatch:namespace": CWAGENT_NAMESPACE}},
+                        "Condition": {
+                            "StringEquals": {"cloudwatch:namespace": [CWAGENT_NAMESPACE, JOB_METRICS_NAMESPACE]}
+                        },
                     },
                 ]
             ),
@@ -361,6 +391,10 @@ class Timescale(pulumi.ComponentResource):
         args = self.args
         values: dict[str, pulumi.Input[str]] = {
             "pg_major": str(args.postgres_major),
+            "pg_version": TIMESCALE_RELEASES[args.postgres_major][0],
+            "timescaledb_version": TIMESCALE_RELEASES[args.postgres_major][1],
+            "max_bg_workers": str(args.max_background_workers),
+            "job_metrics_script": textwrap.indent(JOB_METRICS_SCRIPT.read_text(), " " * 6),
             "data_mount": DATA_MOUNT,
             "data_fstype": DATA_FSTYPE,
             "data_label": DATA_LABEL,
@@ -543,6 +577,27 @@ class Timescale(pulumi.ComponentResource):
                 period_seconds=300,
                 evaluation_periods=3,
             ),
+        ]
+        specs += [
+            # Published every minute by the node agent (components/timescale_job_metrics.py); no data for 15 minutes
+            # means the agent or PostgreSQL is down, which is as bad as a failing job.
+            AlarmSpec(
+                name=f"{who}-{metric.lower().removesuffix('jobs')}-jobs",
+                description=f"TimescaleDB {node}: {what} (timescaledb_information.job_stats)",
+                namespace=JOB_METRICS_NAMESPACE,
+                metric_name=metric,
+                dimensions={"InstanceId": instance.id},
+                statistic="Maximum",
+                threshold=0,
+                period_seconds=300,
+                evaluation_periods=3,
+                treat_missing_data="breaching",
+            )
+            for metric, what in zip(
+                JOB_METRICS,
+                ("a background job's last run failed", "a scheduled job is over 10 minutes late (no free worker)"),
+                strict=True,
+            )
         ]
         for spec in specs:
             args.monitoring.alarm(spec, region=args.aws_region, parent=self)

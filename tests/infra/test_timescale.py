@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,9 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
+from components.timescale import JOB_METRICS_SCRIPT, TIMESCALE_RELEASES
 from offline.harness import DeclaredResource, Evaluation, try_evaluate
 from offline.mocks import ACCOUNT_ID
-from stacks.config import StackConfig, StackConfigError, parse_stack_config
+from stacks.config import SUPPORTED_POSTGRES_MAJORS, StackConfig, StackConfigError, parse_stack_config
 from tests.infra.helpers import evaluate_cached, stack_config
 
 INSTANCE = "aws:ec2/instance:Instance"
@@ -196,7 +198,8 @@ def test_node_role_is_ssm_core_plus_backup_prefix_only(cluster: Cluster) -> None
     for statement in statements:  # a "*" resource only where the action has no resource type, and then narrowed
         if statement["Resource"] == "*":
             assert _actions(statement) == ["cloudwatch:PutMetricData"]
-            assert statement["Condition"] == {"StringEquals": {"cloudwatch:namespace": "CWAgent"}}
+            # the CloudWatch agent's metrics and the job-health agent's
+            assert statement["Condition"] == {"StringEquals": {"cloudwatch:namespace": ["CWAgent", "TimescaleDB"]}}
 
 
 def test_backup_bucket_private_encrypted_versioned_tls_only(cluster: Cluster) -> None:
@@ -302,7 +305,19 @@ def test_alarms_per_node_status_cpu_disk_memory(cluster: Cluster) -> None:
             ("AWS/EC2", "CPUUtilization"),
             ("CWAgent", "disk_used_percent"),
             ("CWAgent", "mem_used_percent"),
+            ("TimescaleDB", "FailedJobs"),
+            ("TimescaleDB", "OverdueJobs"),
         }
+        # Jobs fail silently otherwise (issue 19 item 15); silence from the agent is itself a failure.
+        for metric in ("FailedJobs", "OverdueJobs"):
+            jobs = mine["TimescaleDB", metric].inputs
+            assert (jobs["comparisonOperator"], jobs["threshold"], jobs["statistic"]) == (
+                "GreaterThanThreshold",
+                0,
+                "Maximum",
+            )
+            assert jobs["treatMissingData"] == "breaching"
+            assert set(jobs["dimensions"]) == {"InstanceId"}
         # The disk alarm selects exactly the series the agent publishes for the data mount (no device, no host).
         disk = mine["CWAgent", "disk_used_percent"].inputs["dimensions"]
         assert [disk["path"]] == data_mount
@@ -339,6 +354,49 @@ def test_cloud_init_configures_roles_backups_tls_and_tuning(cluster: Cluster) ->
     ):
         assert needle in bootstrap
     assert len(base64.b64decode(cluster.one(LAUNCH_TEMPLATE).inputs["userData"])) < 16384  # EC2's user-data limit
+
+
+def test_nodes_install_the_pinned_postgres_timescaledb_pair_and_size_the_workers(cluster: Cluster) -> None:
+    major = cluster.config.database.engine_major
+    pg_version, timescaledb_version = TIMESCALE_RELEASES[major]
+    env = dict(line.split("=", 1) for line in cluster.written_file("/etc/timescale/cluster.env").splitlines())
+    assert (env["PG_MAJOR"], env["PG_VERSION"], env["TIMESCALEDB_VERSION"]) == (
+        str(major),
+        pg_version,
+        timescaledb_version,
+    )
+    assert pg_version.split(".")[0] == str(major)
+    bootstrap = cluster.written_file("/usr/local/sbin/timescale-bootstrap")
+    for pinned in (
+        '"postgresql-$PG_MAJOR=$PG_VERSION-*"',
+        '"postgresql-client-$PG_MAJOR=$PG_VERSION-*"',
+        '"timescaledb-2-postgresql-$PG_MAJOR=$TIMESCALEDB_VERSION~*"',
+        '"timescaledb-2-loader-postgresql-$PG_MAJOR=$TIMESCALEDB_VERSION~*"',
+    ):
+        assert pinned in bootstrap, pinned
+    assert 'apt-mark hold "${pinned[@]}"' in bootstrap
+    assert "apt-archive.postgresql.org" in bootstrap  # older minors stay installable
+    assert not re.search(r'install -y "?(postgresql|timescaledb-2-postgresql)-\$PG_MAJOR"? ', bootstrap)
+    # Workers: TimescaleDB's own, and PostgreSQL's total covering them plus parallel query (troubleshooting guide).
+    assert int(env["MAX_BG_WORKERS"]) >= 16
+    assert '--max-bg-workers="$MAX_BG_WORKERS"' in bootstrap
+    assert "timescaledb.max_background_workers = $MAX_BG_WORKERS" in bootstrap
+    assert "max_worker_processes = $((MAX_BG_WORKERS + cpus + 3))" in bootstrap
+    assert "max_parallel_workers = $cpus" in bootstrap
+
+
+def test_job_health_agent_is_shipped_as_written_and_runs_every_minute(cluster: Cluster) -> None:
+    script = cluster.written_file("/usr/local/sbin/timescale-job-metrics")
+    assert script == JOB_METRICS_SCRIPT.read_text()
+    compile(script, "timescale-job-metrics", "exec")
+    cron = cluster.written_file("/etc/cron.d/timescale-job-metrics").splitlines()
+    assert "* * * * * postgres /usr/local/sbin/timescale-job-metrics" in cron
+    assert "/etc/timescale/node.env" in cluster.written_file("/usr/local/sbin/timescale-bootstrap")
+
+
+def test_every_supported_postgres_major_has_a_pinned_pair() -> None:
+    """A config stacks/config.py accepts must bootstrap: every major it allows has a pinned TimescaleDB pair."""
+    assert set(SUPPORTED_POSTGRES_MAJORS) <= set(TIMESCALE_RELEASES)
 
 
 def test_outputs_exported(cluster: Cluster) -> None:
