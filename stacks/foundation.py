@@ -88,8 +88,15 @@ def _database_cidrs(config: StackConfig) -> list[str]:
 def _internet_https(region: LogicalRegion, config: StackConfig) -> dict[str, str]:
     """HTTPS beyond this VPC's endpoints, by workload, with the reason. An app task outside the primary's region
     reads the database's master secret from Secrets Manager in the primary's region: an interface endpoint serves only
-    its own region, and Secrets Manager has no managed prefix list, so that is HTTPS through NAT."""
+    its own region, and Secrets Manager has no managed prefix list, so that is HTTPS through NAT. The tasks that mail
+    (pipeline alerts, reports) reach the SES API the same way."""
+    reasons: dict[str, str] = {}
     if region in config.app_regions and region != config.primary_region:
         primary = config.aws_region_of(config.primary_region)
-        return {"app": f"HTTPS to Secrets Manager in {primary} (the database secret; no endpoint here reaches it)"}
-    return {}
+        reasons["app"] = f"HTTPS to Secrets Manager in {primary} (the database secret; no endpoint here reaches it)"
+    if region == config.primary_region:
+        # Alert and report mail: the SES API has no interface endpoint (the SES one serves SMTP only,
+        # github.com/aws/aws-sdk/issues/181), so analytics/mailer.py's sesv2 calls leave through NAT.
+        for workload in ("pipeline", "reports"):
+            reasons[workload] = "HTTPS to the SES API (alert and report mail; SES has no API endpoint in a VPC)"
+    return reasons

@@ -180,7 +180,7 @@ def test_task_groups_egress_only_to_endpoints_s3_and_the_databases(each_stack: E
     groups = [
         g
         for g in each_stack.of_type("aws:ec2/securityGroup:SecurityGroup")
-        if g.name.endswith(("-app-sg", "-pipeline-sg"))
+        if g.name.endswith(("-app-sg", "-pipeline-sg", "-reports-sg"))
     ]
     assert groups
     for group in groups:
@@ -215,5 +215,9 @@ def test_task_groups_egress_only_to_endpoints_s3_and_the_databases(each_stack: E
             [rule] = internet
             assert rule["cidrBlocks"] == ["0.0.0.0/0"]
             assert f"Secrets Manager in {primary_aws_region}" in rule["description"]
+        elif group.name.endswith(("-pipeline-sg", "-reports-sg")):  # they mail through the SES API
+            [rule] = internet
+            assert rule["cidrBlocks"] == ["0.0.0.0/0"]
+            assert "SES API" in rule["description"]
         else:
             assert internet == [], group.name
