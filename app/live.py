@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, FastAPI
 
-from app import alerts_api, sign_in, static_assets, stream
+from app import alerts_api, dashboard, sign_in, static_assets, stream
 from app.analytics_db import AnalyticsDatabase
 from app.request_metrics import RequestMetrics, RequestMetricsMiddleware, copy_writer
 from app.session import Sessions
@@ -64,5 +64,12 @@ def install(app: FastAPI, settings: Settings) -> None:
             await writer.close()
 
     background = APIRouter(lifespan=lifespan)
-    for router in (background, sign_in.router, static_assets.router, stream.router, alerts_api.router):
+    for router in (
+        background,
+        sign_in.router,
+        dashboard.router,
+        static_assets.router,
+        stream.router,
+        alerts_api.router,
+    ):
         app.include_router(router)

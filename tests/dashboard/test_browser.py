@@ -1,0 +1,119 @@
+"""The dashboard in real headless Chromium (Debian's, driven by Playwright): sign in, the API's figures on the page,
+live updates without a reload after new invoices and a pipeline run, an alert appearing, and no request to any
+other origin. One browser for the module; each test its own context (cookies)."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.app.analytics_helpers import TOKEN, bearer
+from tests.dashboard.billing import invoice, run_pipeline, subscription
+from tests.dashboard.helpers import Served
+
+CHROMIUM: Final = "/usr/bin/chromium"
+ARGS: Final = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SLOW_MS: Final = 60_000  # a shared 2-core machine: the first page load imports statsmodels
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        await chromium.close()
+
+
+def _api(served: Served, path: str, **params: str) -> Any:
+    with httpx.Client(base_url=served.base_url, headers=bearer(), timeout=60) as client:
+        response = client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return json.loads(response.text, parse_float=Decimal)
+
+
+def _alert_and_invoice(served: Served, threshold: Decimal, company: int) -> None:
+    """An alert just above today's MRR, then December revenue that crosses it."""
+    with httpx.Client(base_url=served.base_url, headers=bearer(), timeout=30) as client:
+        alert = client.post("/api/alerts", json={"metric": "mrr", "op": "above", "threshold": str(threshold)})
+        assert alert.status_code == 201, alert.text
+        invoice(client, company, "2026-12-01", [subscription("80.00", "2026-12-01", "2027-01-01")])
+
+
+def _number(text: str) -> Decimal:
+    """Back from the page's formatting: thousands separators, percentages, the minus sign."""
+    cleaned = text.strip().replace(",", "").replace("\N{MINUS SIGN}", "-")
+    if cleaned.endswith("%"):
+        return Decimal(cleaned[:-1]) / 100
+    return Decimal(cleaned)
+
+
+async def _sign_in(page: Page, served: Served, origins: set[str]) -> None:
+    page.on("request", lambda request: origins.add(urlsplit(request.url).netloc))
+    await page.goto(f"{served.base_url}/dashboard", timeout=SLOW_MS)
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.get_by_label("Analytics token").fill("not-the-right-token-at-all")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_contain_text("not valid")
+    await page.get_by_label("Analytics token").fill(TOKEN)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Revenue dashboard")).to_be_visible(timeout=SLOW_MS)
+
+
+async def test_signed_in_page_shows_the_api_figures_and_loads_nothing_from_elsewhere(
+    browser: Browser, served: Served, seeded: dict[str, Any]
+) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    origins: set[str] = set()
+    await _sign_in(page, served, origins)
+    await expect(page.locator("#live-status")).to_have_text("Live", timeout=SLOW_MS)
+    mrr = await asyncio.to_thread(_api, served, "/api/analytics/mrr")
+    current = mrr["months"][-1]
+    for key in ("mrr", "arr", "customers", "arpa"):
+        tile = page.locator(f'.tile[data-metric="{key}"] .value')
+        assert _number(await tile.inner_text()) == current[key], key
+    # The MRR table: every month and column the API gives, as the visible text.
+    for month in mrr["months"]:
+        row = page.locator(f'#table-mrr tr[data-month="{month["month"]}"]')
+        for key in ("mrr", "customers", "new", "churn", "expansion"):
+            value = month["movements"][key] if key in month["movements"] else month[key]
+            assert _number(await row.locator(f'td[data-key="{key}"]').inner_text()) == value, (month["month"], key)
+    churn = page.locator('#table-churn tr[data-month="2026-12"] td[data-key="customerChurnRate"]')
+    assert _number(await churn.inner_text()) == current["customerChurnRate"]
+    # Keyboard: the filters are reachable with Tab, in order.
+    await page.locator("#f-region").focus()
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "f-from"
+    assert origins == {urlsplit(served.base_url).netloc}, origins
+    await context.close()
+
+
+async def test_page_updates_without_reload_and_shows_an_alert(
+    browser: Browser, served: Served, seeded: dict[str, Any], main_db: str, analytics_dsn: str
+) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    origins: set[str] = set()
+    await _sign_in(page, served, origins)
+    await expect(page.locator("#live-status")).to_have_text("Live", timeout=SLOW_MS)
+    tile = page.locator('.tile[data-metric="mrr"] .value')
+    before = _number(await tile.inner_text())
+    await page.evaluate("window.__notReloaded = true")
+    await asyncio.to_thread(_alert_and_invoice, served, before + 50, seeded["asia"])
+    await run_pipeline(main_db, analytics_dsn)
+    expected = (await asyncio.to_thread(_api, served, "/api/analytics/mrr"))["months"][-1]["mrr"]
+    assert expected == before + 80
+    await expect(tile).to_have_text(f"{expected:,.2f}", timeout=SLOW_MS)
+    assert await page.evaluate("window.__notReloaded === true")  # the same document: no reload happened
+    await expect(page.locator("#alerts li.alert").first).to_contain_text("mrr (all regions) is above", timeout=SLOW_MS)
+    assert origins == {urlsplit(served.base_url).netloc}, origins
+    await context.close()
