@@ -18,6 +18,8 @@ DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 IAM_POLICY_TYPES = (
     "aws:iam/policy:Policy",
@@ -60,13 +62,15 @@ def no_public_database(resource_type: str, props: Mapping[str, Any]) -> list[str
 
 
 def storage_encrypted(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """Data at rest is encrypted: database storage, EBS volumes, alarm topics."""
+    """Data at rest is encrypted: database storage, EBS volumes, alarm topics, schedules (customer-managed key)."""
     if resource_type == RDS_INSTANCE and not props.get("storageEncrypted"):
         return ["RDS storage is not encrypted; set storageEncrypted=true with a KMS key"]
     if resource_type == EBS_VOLUME and not props.get("encrypted"):
         return ["EBS volume is not encrypted"]
     if resource_type == SNS_TOPIC and not props.get("kmsMasterKeyId"):
         return ["SNS topic is not encrypted with KMS"]
+    if resource_type == SCHEDULE and not props.get("kmsKeyArn"):
+        return ["EventBridge schedule without a customer-managed kmsKeyArn (its data would use an AWS-owned key)"]
     return []
 
 
@@ -105,6 +109,26 @@ def no_ingress_from_anywhere(resource_type: str, props: Mapping[str, Any]) -> li
     open_rule = OPEN_CIDRS & {*(props.get("cidrBlocks") or []), *(props.get("ipv6CidrBlocks") or [])}
     if resource_type == SG_RULE and props.get("type") == "ingress" and open_rule:
         return ["ingress rule admits the internet"]
+    return []
+
+
+def _all_ports(rule: Mapping[str, Any]) -> bool:
+    protocol = str(rule.get("protocol", rule.get("ipProtocol", "")))
+    return protocol in {"-1", "all"} or (rule.get("fromPort") == 0 and rule.get("toPort") in (0, 65535))
+
+
+def no_unrestricted_egress(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """No security group sends everything anywhere: egress names its port (and, for the internet, its reason)."""
+    if resource_type == SECURITY_GROUP:
+        for rule in props.get("egress") or []:
+            if _all_ports(rule) and OPEN_CIDRS & {*(rule.get("cidrBlocks") or []), *(rule.get("ipv6CidrBlocks") or [])}:
+                return ["security group allows all egress to the internet; allow named ports and destinations"]
+    open_to = {props.get("cidrIpv4"), props.get("cidrIpv6")} & OPEN_CIDRS
+    if resource_type == SG_EGRESS_RULE and _all_ports(props) and open_to:
+        return ["egress rule allows all traffic to the internet"]
+    open_rule = OPEN_CIDRS & {*(props.get("cidrBlocks") or []), *(props.get("ipv6CidrBlocks") or [])}
+    if resource_type == SG_RULE and props.get("type") == "egress" and open_rule and _all_ports(props):
+        return ["egress rule allows all traffic to the internet"]
     return []
 
 
@@ -154,6 +178,7 @@ RESOURCE_RULES = (
     storage_encrypted,
     cloudfront_https_only,
     no_ingress_from_anywhere,
+    no_unrestricted_egress,
     no_wildcard_iam_actions,
     production_databases_protected,
 )

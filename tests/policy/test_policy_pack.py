@@ -74,6 +74,7 @@ def test_pack_has_every_promised_rule() -> None:
         "storage-encrypted",
         "cloudfront-https-only",
         "no-ingress-from-anywhere",
+        "no-unrestricted-egress",
         "no-wildcard-iam-actions",
         "production-databases-protected",
         "buckets-private-and-encrypted",
@@ -136,6 +137,22 @@ BAD_RESOURCES: list[tuple[str, list[tuple[str, str, Mapping[str, Any], Mapping[s
     ),
     ("no-ingress-from-anywhere", _one(rules.SG_INGRESS_RULE, {"cidrIpv6": "::/0"})),
     (
+        "no-unrestricted-egress",
+        _one(
+            rules.SECURITY_GROUP,
+            {"egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]},
+        ),
+    ),
+    ("no-unrestricted-egress", _one(rules.SG_EGRESS_RULE, {"ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"})),
+    (
+        "no-unrestricted-egress",
+        _one(
+            rules.SG_RULE,
+            {"type": "egress", "protocol": "all", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"]},
+        ),
+    ),
+    ("storage-encrypted", _one(rules.SCHEDULE, {"scheduleExpression": "rate(5 minutes)"})),
+    (
         "no-wildcard-iam-actions",
         _one(
             "aws:iam/rolePolicy:RolePolicy",
@@ -189,6 +206,12 @@ def test_good_examples_pass() -> None:
         *_one(rules.RDS_INSTANCE, GOOD_DB),
         *_one(rules.DISTRIBUTION, GOOD_DISTRIBUTION),
         *_one(rules.SECURITY_GROUP, {"ingress": [{"fromPort": 443, "toPort": 443, "prefixListIds": ["pl-1"]}]}),
+        # a named port to the internet (e.g. HTTPS through NAT for an API without an endpoint) is allowed
+        *_one(
+            rules.SECURITY_GROUP,
+            {"egress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]},
+        ),
+        *_one(rules.SCHEDULE, {"kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/k"}),
     ]
     assert run_pack(good) == []
 
