@@ -95,4 +95,5 @@ def analytics_hints(base: str, env: Mapping[str, str], run_dir: Path) -> list[st
         f" (pipeline every {PIPELINE_EVERY_S}s, log {run_dir / PIPELINE_LOG}). MRR:",
         f"  curl -s -H 'Authorization: Bearer {token}' "
         f"'{base}/api/analytics/mrr?from={first}&to={month_label(this_month)}'",
+        f"localdev: dashboard on {base}/dashboard (sign in with the token above; it updates as the pipeline runs)",
     ]
