@@ -51,6 +51,7 @@ docs: bootstrap
 	$(PY) -m offline.config_reference --write
 	$(PY) -m offline.diagram staging
 	$(PY) -m offline.diagram production
+	$(PY) -m localdev.screenshot docs/dashboard.png
 
 bench: bootstrap
 	$(PY) -m bench
