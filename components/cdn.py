@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.cdn_cache import (
     API_HEADERS,
+    AUTHORIZATION_HEADER,
     BEHAVIOURS,
     CACHED_METHODS,
     CACHING_DISABLED_POLICY_ID,
@@ -102,7 +103,10 @@ class Cdn(pulumi.ComponentResource):
             opts=child,
         )
         headers_policy = self._security_headers(name)
-        behaviour_policies = {tier.name: self._policies(name, tier) for tier in {t for _, t in BEHAVIOURS}}
+        self._api_request_policy = self._api_origin_request_policy(name)
+        self._authenticated_request_policy: aws.cloudfront.OriginRequestPolicy | None = None
+        tiers = list(dict.fromkeys(t for _, t in BEHAVIOURS))
+        behaviour_policies = {tier.name: self._policies(name, tier) for tier in tiers}
 
         def behaviour_args(tier: CacheTier) -> dict[str, object]:
             cache_policy_id, origin_request_policy_id = behaviour_policies[tier.name]
@@ -111,7 +115,7 @@ class Cdn(pulumi.ComponentResource):
                 "viewer_protocol_policy": "redirect-to-https",
                 "allowed_methods": list(tier.allowed_methods),
                 "cached_methods": list(CACHED_METHODS),
-                "compress": True,
+                "compress": tier.compress,
                 "cache_policy_id": cache_policy_id,
                 "origin_request_policy_id": origin_request_policy_id,
                 "response_headers_policy_id": headers_policy.id,
@@ -213,31 +217,63 @@ class Cdn(pulumi.ComponentResource):
 
     def _policies(self, name: str, tier: CacheTier) -> tuple[pulumi.Input[str], pulumi.Input[str] | None]:
         """(cache policy id, origin request policy id) for one tier of the caching table."""
+        if tier.authenticated:
+            return self._cache_policy(name, tier).id, self._authenticated_origin_request_policy(name).id
         if tier.dynamic:
-            return CACHING_DISABLED_POLICY_ID, self._api_origin_request_policy(name).id
+            return CACHING_DISABLED_POLICY_ID, self._api_request_policy.id
+        return self._cache_policy(name, tier).id, None
+
+    def _cache_policy(self, name: str, tier: CacheTier) -> aws.cloudfront.CachePolicy:
+        """Shared tiers key on nothing viewer-specific; authenticated tiers key on who asks (see CacheTier)."""
         cf = aws.cloudfront
-        policy = cf.CachePolicy(
+        key = cf.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs
+        if tier.authenticated:
+            headers = cf.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
+                header_behavior="whitelist",
+                headers=cf.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigHeadersArgs(
+                    items=[AUTHORIZATION_HEADER]
+                ),
+            )
+            cookies, queries = "all", "all"
+        else:
+            headers = cf.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(header_behavior="none")
+            cookies, queries = "none", "none"
+        return cf.CachePolicy(
             f"{name}-{tier.name}-cache",
             comment=f"{tier.name}: {tier.default_ttl} s by default, at most {tier.max_ttl} s",
             min_ttl=tier.min_ttl,
             default_ttl=tier.default_ttl,
             max_ttl=tier.max_ttl,
-            parameters_in_cache_key_and_forwarded_to_origin=cf.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
-                enable_accept_encoding_gzip=True,
-                enable_accept_encoding_brotli=True,
-                headers_config=cf.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
-                    header_behavior="none"
-                ),
+            parameters_in_cache_key_and_forwarded_to_origin=key(
+                enable_accept_encoding_gzip=tier.compress,
+                enable_accept_encoding_brotli=tier.compress,
+                headers_config=headers,
                 cookies_config=cf.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(
-                    cookie_behavior="none"
+                    cookie_behavior=cookies
                 ),
                 query_strings_config=cf.CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(
-                    query_string_behavior="none"
+                    query_string_behavior=queries
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return policy.id, None
+
+    def _authenticated_origin_request_policy(self, name: str) -> aws.cloudfront.OriginRequestPolicy:
+        """The API's headers; cookies and query strings already travel in the authenticated cache key."""
+        if self._authenticated_request_policy is None:
+            cf = aws.cloudfront
+            self._authenticated_request_policy = cf.OriginRequestPolicy(
+                f"{name}-authenticated-origin-request",
+                comment="Analytics and dashboard: viewer country and the API's headers (key carries the rest)",
+                headers_config=cf.OriginRequestPolicyHeadersConfigArgs(
+                    header_behavior="whitelist",
+                    headers=cf.OriginRequestPolicyHeadersConfigHeadersArgs(items=list(API_HEADERS)),
+                ),
+                query_strings_config=cf.OriginRequestPolicyQueryStringsConfigArgs(query_string_behavior="none"),
+                cookies_config=cf.OriginRequestPolicyCookiesConfigArgs(cookie_behavior="none"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return self._authenticated_request_policy
 
     def _api_origin_request_policy(self, name: str) -> aws.cloudfront.OriginRequestPolicy:
         """The API sees the viewer's country (from CloudFront), its query, its stickiness cookie and its headers."""

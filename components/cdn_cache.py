@@ -39,6 +39,7 @@ API_HEADERS = (
     "Access-Control-Request-Headers",
     "Access-Control-Request-Method",
 )
+AUTHORIZATION_HEADER = "Authorization"  # the analytics Bearer token: only a cache policy can forward it
 STICKINESS_COOKIES = ("AWSALB", "AWSALBCORS")  # the ALB's lb-cookie stickiness only works if these reach it
 
 
@@ -52,21 +53,43 @@ class CacheTier:
     max_ttl: int
     allowed_methods: tuple[str, ...] = READ_METHODS
     dynamic: bool = False  # True: never cached (managed CachingDisabled) and forwards the API's headers
+    # True: the app authenticates these requests (Bearer token or the dashboard's session cookie). CloudFront
+    # forwards `Authorization` only from a cache policy's key, never from an origin request policy, and a policy
+    # whose TTLs are all 0 cannot have a key (re:Post knowledge center "cloudfront-authorization-header";
+    # aws-cdk#16977, #13441). So these get their own policy: Authorization, every cookie and the query in the key,
+    # min and default TTL 0, max 1 s. With min TTL 0 CloudFront obeys the origin's `private, no-store` (CloudFront
+    # API reference, CachePolicyConfig), which every such response carries (ANALYTICS.md): nothing is cached.
+    authenticated: bool = False
+    compress: bool = True  # False for streams: events must reach the viewer as the origin flushes them
 
     @property
     def cached(self) -> bool:
         return self.max_ttl > 0
 
 
+SSE_HEARTBEAT_SECONDS = 15  # the stream's longest silence (app: STREAM_HEARTBEAT_MS <= 15000)
+ANALYTICS = CacheTier(
+    "analytics", min_ttl=0, default_ttl=0, max_ttl=1, allowed_methods=ALL_METHODS, dynamic=True, authenticated=True
+)
+# Server-Sent Events: uncached like the rest of analytics, uncompressed, GET only. CloudFront's origin response
+# timeout also bounds the wait between two packets of a response (CloudFront developer guide, "Response timeout"),
+# so the origin read timeout must exceed the heartbeat (components/cdn.py), as must the ALB idle timeout.
+STREAM = CacheTier("stream", min_ttl=0, default_ttl=0, max_ttl=1, dynamic=True, authenticated=True, compress=False)
 STATIC = CacheTier("static", min_ttl=ONE_DAY, default_ttl=ONE_YEAR, max_ttl=ONE_YEAR)
 DOCS = CacheTier("docs", min_ttl=0, default_ttl=ONE_HOUR, max_ttl=ONE_HOUR)
 API = CacheTier("api", min_ttl=0, default_ttl=0, max_ttl=0, allowed_methods=ALL_METHODS, dynamic=True)
 DEFAULT_TIER = API  # anything unlisted is the API: never cached
 
-# Path pattern -> tier, in CloudFront's evaluation order (first match wins). /api/* comes first so no API path
-# can ever be caught by a static pattern; "?" matches one character, so the hashed patterns take
-# name.<8 hex>.js / .css, the file names bundlers emit for immutable assets.
+# Path pattern -> tier, in CloudFront's evaluation order (first match wins). The authenticated analytics paths
+# (issues 14 and 15) come first, then /api/*, so no API path can ever be caught by a static pattern; "?" matches
+# one character, so the hashed patterns take name.<8 hex>.js / .css, the file names bundlers emit for immutable
+# assets.
 BEHAVIOURS: tuple[tuple[str, CacheTier], ...] = (
+    ("/api/analytics/stream", STREAM),
+    ("/api/analytics/*", ANALYTICS),
+    ("/api/alerts*", ANALYTICS),
+    ("/api/reports*", ANALYTICS),
+    ("/dashboard*", ANALYTICS),
     ("/api/*", API),
     ("/docs*", DOCS),
     ("/openapi.json", DOCS),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from offline.harness import DeclaredResource, Evaluation, try_evaluate
 from offline.mocks import ACCOUNT_ID
 from stacks.config import StackConfig, StackConfigError, parse_stack_config
 from tests.infra.helpers import stack_config
+from tests.infra.test_edge import plain
 from tests.infra.test_service import secret_value
 
 SECRET = "aws:secretsmanager/secret:Secret"
@@ -349,3 +351,100 @@ def test_failed_runs_raise_an_alarm(stack: Evaluation, task: str) -> None:
     topic = next(t for t in stack.of_type(TOPIC) if t.region == region)
     assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
     assert alarm.region == rule.region == region
+
+
+# --- CloudFront and the ALB in front of the analytics paths (issues 14 item 8 and 15) ------------------------------
+
+CACHE_POLICY = "aws:cloudfront/cachePolicy:CachePolicy"
+ORIGIN_REQUEST_POLICY = "aws:cloudfront/originRequestPolicy:OriginRequestPolicy"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed CachingDisabled
+HEARTBEAT_SECONDS = 15  # app/settings.py: STREAM_HEARTBEAT_MS at most 15000
+AUTHENTICATED_PATHS = [
+    "/api/analytics/mrr",
+    "/api/analytics/cohorts",
+    "/api/analytics/invoices",
+    "/api/analytics/stream",
+    "/api/alerts",
+    "/api/alerts/3",
+    "/api/reports",
+    "/api/reports/7/export",
+    "/dashboard",
+    "/dashboard/sign-in",
+]
+
+
+def cloudfront_match(pattern: str, path: str) -> bool:
+    """CloudFront path patterns: `*` any run of characters (also `/`), `?` exactly one, case-sensitive."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, path) is not None
+
+
+def behaviour_for(stack: Evaluation, path: str) -> dict[str, Any]:
+    """The behaviour CloudFront applies to `path`: the first ordered one that matches, else the default."""
+    distribution = stack.one("aws:cloudfront/distribution:Distribution", "cdn-distribution").inputs
+    for behaviour in distribution["orderedCacheBehaviors"]:
+        if cloudfront_match(behaviour["pathPattern"], path):
+            return dict(behaviour)
+    return dict(distribution["defaultCacheBehavior"])
+
+
+def by_id(stack: Evaluation, type_token: str, physical_id: str) -> DeclaredResource:
+    (resource,) = [r for r in stack.of_type(type_token) if r.outputs["id"] == physical_id]
+    return resource
+
+
+@pytest.mark.parametrize("path", AUTHENTICATED_PATHS)
+def test_analytics_dashboard_alerts_and_reports_are_never_cached_and_reach_the_app_authenticated(
+    stack: Evaluation, path: str
+) -> None:
+    behaviour = behaviour_for(stack, path)
+    assert behaviour["cachePolicyId"] != CACHING_DISABLED  # that policy would drop Authorization
+    policy = by_id(stack, CACHE_POLICY, behaviour["cachePolicyId"]).inputs
+    # Min TTL 0: the app's `private, no-store` is obeyed; default 0: an answer without Cache-Control is not kept;
+    # max 1 s is CloudFront's floor for a policy that has a key at all.
+    assert (policy["minTtl"], policy["defaultTtl"]) == (0, 0)
+    assert policy["maxTtl"] <= 1
+    key = policy["parametersInCacheKeyAndForwardedToOrigin"]
+    assert key["headersConfig"] == {"headerBehavior": "whitelist", "headers": {"items": ["Authorization"]}}
+    assert key["cookiesConfig"]["cookieBehavior"] == "all"  # the dashboard's session cookie (and ALB stickiness)
+    assert key["queryStringsConfig"]["queryStringBehavior"] == "all"  # from, to, region, metric, format
+    request = by_id(stack, ORIGIN_REQUEST_POLICY, behaviour["originRequestPolicyId"]).inputs
+    forwarded = set(request["headersConfig"]["headers"]["items"])
+    assert "CloudFront-Viewer-Country" in forwarded
+    assert "Authorization" not in forwarded  # CloudFront refuses it there (400)
+    assert not forwarded & {"CF-IPCountry", "X-AppEngine-Country", "Host"}
+    assert request["cookiesConfig"]["cookieBehavior"] == "none"  # already in the key: never listed twice
+
+
+def test_every_other_api_path_stays_on_caching_disabled(stack: Evaluation) -> None:
+    for path in ("/api/companies", "/api/invoices/1", "/api/fx-rates", "/api/analyticsX", "/health/regional"):
+        assert behaviour_for(stack, path)["cachePolicyId"] == CACHING_DISABLED, path
+
+
+def test_the_stream_passes_through_uncompressed_get_only(stack: Evaluation) -> None:
+    behaviour = behaviour_for(stack, "/api/analytics/stream")
+    assert behaviour["pathPattern"] == "/api/analytics/stream"
+    assert behaviour["compress"] is False
+    key = by_id(stack, CACHE_POLICY, behaviour["cachePolicyId"]).inputs["parametersInCacheKeyAndForwardedToOrigin"]
+    assert key["enableAcceptEncodingGzip"] is False
+    assert key["enableAcceptEncodingBrotli"] is False
+    assert set(behaviour["allowedMethods"]) == {"GET", "HEAD", "OPTIONS"}
+    # The JSON endpoints keep compression.
+    assert behaviour_for(stack, "/api/analytics/mrr")["compress"] is True
+
+
+def test_timeouts_outlast_the_stream_heartbeat(stack: Evaluation) -> None:
+    distribution = plain(stack.one("aws:cloudfront/distribution:Distribution", "cdn-distribution").inputs)
+    (origin,) = [
+        o
+        for o in distribution["origins"]
+        if o["originId"] == behaviour_for(stack, "/api/analytics/stream")["targetOriginId"]
+    ]
+    custom = origin["customOriginConfig"]
+    # CloudFront's response timeout also bounds the gap between two packets of a response (1..120 s; developer
+    # guide "Response timeout"): a heartbeat every 15 s keeps the stream open through it.
+    assert HEARTBEAT_SECONDS < custom["originReadTimeout"] <= 120
+    assert "responseCompletionTimeout" not in origin  # no cap on a response's total duration
+    for alb in stack.of_type("aws:lb/loadBalancer:LoadBalancer"):
+        # ALB connection idle timeout: 1..4000 s (ELB guide, "Edit attributes for your Application Load Balancer").
+        assert HEARTBEAT_SECONDS < alb.inputs["idleTimeout"] <= 4000, alb.name

@@ -52,8 +52,15 @@ SUBNET = "aws:ec2/subnet:Subnet"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed CachingDisabled
 YEAR, HOUR = 31_536_000, 3_600
 ALL_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
-# The caching table of the issue: path pattern -> default TTL (None = never cached), in evaluation order.
+# The caching table of the issue: path pattern -> default TTL (None = never cached, PRIVATE = never cached but
+# authenticated: tests/infra/test_analytics_aws.py checks those), in evaluation order.
+PRIVATE = -1
 CACHING_TABLE: list[tuple[str, int | None]] = [
+    ("/api/analytics/stream", PRIVATE),
+    ("/api/analytics/*", PRIVATE),
+    ("/api/alerts*", PRIVATE),
+    ("/api/reports*", PRIVATE),
+    ("/dashboard*", PRIVATE),
     ("/api/*", None),
     ("/docs*", HOUR),
     ("/openapi.json", HOUR),
@@ -140,6 +147,8 @@ def test_caching_table_paths_ttls_and_policies(stack: Evaluation) -> None:
         if ttl is None:
             assert behaviour["cachePolicyId"] == CACHING_DISABLED, path
             continue
+        if ttl == PRIVATE:
+            continue
         policy = inputs(by_output(stack, CACHE_POLICY, behaviour["cachePolicyId"]))
         assert (policy["defaultTtl"], policy["maxTtl"]) == (ttl, ttl), path
         assert policy["minTtl"] <= ttl, path
@@ -179,7 +188,8 @@ def test_every_behaviour_redirects_to_https_compresses_and_adds_security_headers
     dist = distribution(stack)
     for behaviour in [dist["defaultCacheBehavior"], *dist["orderedCacheBehaviors"]]:
         assert behaviour["viewerProtocolPolicy"] == "redirect-to-https"
-        assert behaviour["compress"] is True
+        # Except the live stream: its events must not wait for a compressor.
+        assert behaviour["compress"] is (behaviour.get("pathPattern") != "/api/analytics/stream")
         headers = inputs(by_output(stack, HEADERS_POLICY, behaviour["responseHeadersPolicyId"]))[
             "securityHeadersConfig"
         ]
