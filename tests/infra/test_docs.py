@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from offline.config_reference import readme_block, render
-from offline.diagram import render_svg, to_dot
+from offline.diagram import outputs, render_png, render_svg, to_dot
 from offline.harness import Evaluation
 
 
@@ -29,11 +31,18 @@ def test_config_table_lists_every_design_key() -> None:
     assert "`aws:region`" in table
 
 
-def test_diagram_renders_each_region(each_stack: Evaluation) -> None:
+def test_committed_architecture_pictures_are_current(each_stack: Evaluation) -> None:
+    """`make docs` regenerates docs/architecture-<stack>.svg/.png; a change to the program that moves an arrow and
+    forgets them fails here (the rendering is deterministic: nodes and edges are sorted, the font is fixed)."""
     dot = to_dot(each_stack)
-    for region in ("eu-west-1", "us-east-1", "ap-southeast-1", "global"):
-        assert f'label="{region} (' in dot
-    svg = render_svg(dot)
-    assert svg.lstrip().startswith("<?xml")
-    assert svg.count('class="node"') == dot.count("[label=") > len(("eu", "us", "asia"))
-    assert "network&#45;eu" in svg  # graphviz escapes the hyphen
+    svg_path, png_path = outputs(each_stack.stack)
+    assert svg_path.read_text() == render_svg(dot), f"{svg_path.name} is stale: run `make docs`"
+    assert png_path.read_bytes() == render_png(dot), f"{png_path.name} is stale: run `make docs`"
+
+
+def test_architecture_picture_fits_the_readme(production: Evaluation) -> None:
+    """Readable at README width: GitHub shows a README about 880 px wide and scales a wider picture down. At most
+    900 pt (1200 px) wide, the 10 pt (13 px) labels still show at 9-10 px or more."""
+    svg = render_svg(to_dot(production))
+    width = float(re.search(r'<svg width="([0-9.]+)pt"', svg).group(1))  # type: ignore[union-attr]
+    assert width <= 900, width
