@@ -132,7 +132,7 @@ class Database(pulumi.ComponentResource):
 
     def _common(self, role: Role, site: DbSite, identifier: str, resource_name: str) -> dict[str, Any]:
         """Settings every instance shares: placement, encryption, exposure, observability, upgrades, tags."""
-        args, region = self.args, site.args.placement.aws_region
+        args, region = self.args, site.aws_region
         parameter_group = aws.rds.ParameterGroup(
             f"{resource_name}-params",
             region=region,
@@ -150,7 +150,7 @@ class Database(pulumi.ComponentResource):
             **args.tags,
             "Name": identifier,
             tag_names.DB_ROLE: role,
-            tag_names.LOGICAL_REGION: site.args.placement.logical_region,
+            tag_names.LOGICAL_REGION: site.logical_region,
         }
         if role == "replica":
             instance_tags[tag_names.MAX_REPLICA_LAG_SECONDS] = f"{args.max_replica_lag_seconds:g}"
@@ -161,14 +161,14 @@ class Database(pulumi.ComponentResource):
             "storage_type": "gp3",
             "max_allocated_storage": args.max_allocated_storage_gib,
             "storage_encrypted": True,
-            "db_subnet_group_name": site.subnet_group.name,
-            "vpc_security_group_ids": [site.security_group.id],
+            "db_subnet_group_name": site.subnet_group_name,
+            "vpc_security_group_ids": [site.security_group_id],
             "publicly_accessible": False,
             "port": args.port,
             "parameter_group_name": parameter_group.name,
             "iam_database_authentication_enabled": True,
             "performance_insights_enabled": True,
-            "performance_insights_kms_key_id": site.storage_key.arn,
+            "performance_insights_kms_key_id": site.storage_key_arn,
             "performance_insights_retention_period": PERFORMANCE_INSIGHTS_RETENTION_DAYS,
             "monitoring_interval": MONITORING_INTERVAL_SECONDS,
             "monitoring_role_arn": self.monitoring_role.arn,
@@ -193,9 +193,9 @@ class Database(pulumi.ComponentResource):
             db_name=args.database_name,
             username=MASTER_USERNAME,
             manage_master_user_password=True,
-            master_user_secret_kms_key_id=site.storage_key.arn,
+            master_user_secret_kms_key_id=site.storage_key_arn,
             allocated_storage=args.allocated_storage_gib,
-            kms_key_id=site.storage_key.arn,
+            kms_key_id=site.storage_key_arn,
             multi_az=args.multi_az,
             backup_retention_period=args.backup_retention_days,
             backup_window=BACKUP_WINDOW,
@@ -218,7 +218,7 @@ class Database(pulumi.ComponentResource):
         replica = aws.rds.Instance(
             resource_name,
             replicate_source_db=self.primary.identifier if in_region else self.primary.arn,
-            kms_key_id=None if in_region else site.storage_key.arn,
+            kms_key_id=None if in_region else site.storage_key_arn,
             multi_az=False,  # a replica is itself the standby for reads; Multi-AZ is the primary's concern
             backup_retention_period=args.backup_retention_days,  # so a promoted replica is backed up at once
             skip_final_snapshot=True,  # RDS cannot take a final snapshot of a read replica
@@ -235,7 +235,7 @@ class Database(pulumi.ComponentResource):
             max_replica_lag_seconds=lag_bound,
         ):
             # Parented to the component, not the instance: alarms must stay editable when instances are protected.
-            self.args.monitoring.alarm(spec, region=site.args.placement.aws_region, parent=self)
+            self.args.monitoring.alarm(spec, region=site.aws_region, parent=self)
 
     def _backup_replication(self) -> aws.rds.InstanceAutomatedBackupsReplication | None:
         """Copies of the primary's automated backups in a second region, under a key of that region."""

@@ -43,19 +43,17 @@ class DbSiteArgs:
 
 
 class DbSite(pulumi.ComponentResource):
-    """Storage key (also Performance Insights and the master secret), logs key, subnet group, security group."""
+    """Storage key (also Performance Insights and the master secret), logs key, subnet group, security group.
 
-    storage_key: aws.kms.Key
-    logs_key: aws.kms.Key
-    subnet_group: aws.rds.SubnetGroup
-    security_group: aws.ec2.SecurityGroup
+    Instances use its face (region, key ARN, subnet group name, security group id, `log_group`), not its parts.
+    """
 
     def __init__(self, name: str, args: DbSiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("global-api:database:DbSite", name, None, opts)
-        self.args = args
+        self._args = args
         placement, region = args.placement, args.placement.aws_region
         child = pulumi.ResourceOptions(parent=self)
-        self.storage_key = encryption_key(
+        self._storage_key = encryption_key(
             f"{name}-storage-key",
             region=region,
             description=f"RDS storage, Performance Insights and master secret ({placement.logical_region})",
@@ -63,8 +61,8 @@ class DbSite(pulumi.ComponentResource):
             parent=self,
             protect=args.protect,
         )
-        self.logs_key = logs_key(f"{name}-logs-key", region=region, tags=args.tags, parent=self, protect=args.protect)
-        self.subnet_group = aws.rds.SubnetGroup(
+        self._logs_key = logs_key(f"{name}-logs-key", region=region, tags=args.tags, parent=self, protect=args.protect)
+        self._subnet_group = aws.rds.SubnetGroup(
             f"{name}-subnets",
             region=region,
             subnet_ids=list(placement.subnet_ids),
@@ -72,7 +70,7 @@ class DbSite(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-subnets"},
             opts=child,
         )
-        self.security_group = aws.ec2.SecurityGroup(
+        self._security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             region=region,
             vpc_id=placement.vpc_id,
@@ -82,17 +80,38 @@ class DbSite(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-sg"},
             opts=child,
         )
-        self.register_outputs({"securityGroupId": self.security_group.id, "subnetGroupName": self.subnet_group.name})
+        self.register_outputs({"securityGroupId": self.security_group_id, "subnetGroupName": self.subnet_group_name})
+
+    @property
+    def aws_region(self) -> str:
+        return self._args.placement.aws_region
+
+    @property
+    def logical_region(self) -> str:
+        return self._args.placement.logical_region
+
+    @property
+    def storage_key_arn(self) -> pulumi.Output[str]:
+        """Encrypts the instances' storage, Performance Insights and the master secret in this region."""
+        return self._storage_key.arn
+
+    @property
+    def subnet_group_name(self) -> pulumi.Output[str]:
+        return self._subnet_group.name
+
+    @property
+    def security_group_id(self) -> pulumi.Output[str]:
+        return self._security_group.id
 
     def log_group(self, name: str, log_group_name: str) -> aws.cloudwatch.LogGroup:
         """Pre-create an RDS export log group, so it is encrypted and expires (RDS's own would be neither)."""
         return aws.cloudwatch.LogGroup(
             name,
-            region=self.args.placement.aws_region,
+            region=self.aws_region,
             name=log_group_name,
-            retention_in_days=self.args.log_retention_days,
-            kms_key_id=self.logs_key.arn,
-            tags=self.args.tags,
+            retention_in_days=self._args.log_retention_days,
+            kms_key_id=self._logs_key.arn,
+            tags=self._args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -36,8 +36,9 @@ def test_committed_architecture_pictures_are_current(each_stack: Evaluation) -> 
     forgets them fails here (the rendering is deterministic: nodes and edges are sorted, the font is fixed)."""
     dot = to_dot(each_stack)
     svg_path, png_path = outputs(each_stack.stack)
-    assert svg_path.read_text() == render_svg(dot), f"{svg_path.name} is stale: run `make docs`"
-    assert png_path.read_bytes() == render_png(dot), f"{png_path.name} is stale: run `make docs`"
+    stale = f"is stale: run `make diagram STACK={each_stack.stack}` (or `make docs`)"
+    assert svg_path.read_text() == render_svg(dot), f"{svg_path.name} {stale}"
+    assert png_path.read_bytes() == render_png(dot), f"{png_path.name} {stale}"
 
 
 def test_architecture_picture_fits_the_readme(production: Evaluation) -> None:
