@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from analytics.figures import add_months, month_label
+from app.db_roles import PIPELINE_ROLE
 from localdev.cluster import PRIMARY, Cluster
 from localdev.demo import MONTHS, seed_if_empty
 
@@ -35,7 +36,7 @@ def analytics_environment(cluster: Cluster) -> dict[str, str]:
         "ANALYTICS_DATABASE_URL": cluster.dsn(PRIMARY, ANALYTICS_DATABASE),
         "ANALYTICS_API_TOKENS": secrets.token_urlsafe(24),
         "ANALYTICS_BASE_CURRENCY": "USD",
-        "ANALYTICS_SOURCE_URL": cluster.dsn("eu"),  # the pipeline reads a replica, as in AWS
+        "ANALYTICS_SOURCE_URL": cluster.dsn("eu", user=PIPELINE_ROLE),  # a replica, as the pipeline's role (AWS too)
     }
 
 
@@ -62,7 +63,8 @@ def running_analytics(
         if written:
             print(f"localdev: demo billing history seeded ({written} invoices over {MONTHS} months)")
     # The replica may not have replayed the seed yet: the first run reads the primary so figures exist at once.
-    _run("analytics.pipeline", {**env, "ANALYTICS_SOURCE_URL": cluster.dsn(PRIMARY)}, cwd, "--no-migrate")
+    first_run = {**env, "ANALYTICS_SOURCE_URL": cluster.dsn(PRIMARY, user=PIPELINE_ROLE)}
+    _run("analytics.pipeline", first_run, cwd, "--no-migrate")
     with (run_dir / PIPELINE_LOG).open("ab") as log:  # one progress line per stream per run: not the console
         loop = subprocess.Popen(
             [sys.executable, "-m", "localdev.pipeline_loop", "--every", str(PIPELINE_EVERY_S)],

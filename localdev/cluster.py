@@ -91,8 +91,9 @@ class Cluster:
     def logfile(self, node: str) -> Path:
         return self.root / "logs" / f"{node}.log"
 
-    def dsn(self, node: str, database: str = DATABASE) -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.ports[node]}/{database}?sslmode=disable"
+    def dsn(self, node: str, database: str = DATABASE, user: str = SUPERUSER) -> str:
+        """Local URL of `node`; `user` logs in without a password (the cluster trusts local TCP connections)."""
+        return f"postgresql://{user}@127.0.0.1:{self.ports[node]}/{database}?sslmode=disable"
 
     # ---- lifecycle -------------------------------------------------------------------------------
     @classmethod

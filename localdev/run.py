@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
+from app.db_roles import APP_ROLE
 from app.server import SERVER_STACK
 from localdev.analytics import (
     PIPELINE_MARKER,
@@ -38,10 +39,10 @@ LOCAL_SENDER: Final = "reports@example.com"
 
 
 def app_environment(cluster: Cluster) -> dict[str, str]:
-    """The app's environment (DESIGN.md names) pointing at the local nodes."""
-    env = {**os.environ, "DATABASE_URL": cluster.dsn(PRIMARY), "DATABASE_PRIMARY_REGION": "eu"}
+    """The app's environment (DESIGN.md names) pointing at the local nodes, logged in as the app's role."""
+    env = {**os.environ, "DATABASE_URL": cluster.dsn(PRIMARY, user=APP_ROLE), "DATABASE_PRIMARY_REGION": "eu"}
     for region in REPLICAS:
-        env[f"DATABASE_READ_REPLICA_{region.upper()}"] = cluster.dsn(region)
+        env[f"DATABASE_READ_REPLICA_{region.upper()}"] = cluster.dsn(region, user=APP_ROLE)
     return env
 
 
@@ -109,7 +110,9 @@ def run(host: str = "127.0.0.1", port: int = 8000, *, demo: bool = True) -> int:
         cluster = Cluster.create(RUN_DIR)
         env = {**app_environment(cluster), "SMTP_URL": sink.url, "MAIL_FROM": LOCAL_SENDER}
         env |= analytics_environment(cluster)
-        subprocess.run([sys.executable, "-m", "app.migrate"], env=env, cwd=REPO, check=True)
+        # Migrations run as the cluster's superuser (the owner), like the master user's migration container in AWS.
+        migrate_env = {**env, "DATABASE_URL": cluster.dsn(PRIMARY)}
+        subprocess.run([sys.executable, "-m", "app.migrate"], env=migrate_env, cwd=REPO, check=True)
         services.enter_context(running_analytics(cluster, env, REPO, RUN_DIR, demo=demo))
         proc = subprocess.Popen(app_command(host, port), env=env, cwd=REPO, start_new_session=True)
         (RUN_DIR / APP_PID_FILE).write_text(json.dumps({"pid": proc.pid}))

@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from app.db_roles import APP_ROLE
 from app.factory import create_app
 from app.health import HealthMonitor
 from app.settings import Settings, load_settings
@@ -29,12 +30,13 @@ PRIMARY_REGION = "us"  # not the default (eu), so fallbacks prove the setting is
 
 
 def cluster_settings(cluster: Cluster, **overrides: Any) -> Settings:
+    """The app as it runs in AWS: logged in as its least-privilege role (migration 0006_roles) on every node."""
     values: dict[str, Any] = {
-        "database_url": cluster.dsn("primary"),
+        "database_url": cluster.dsn("primary", user=APP_ROLE),
         "database_primary_region": PRIMARY_REGION,
-        "database_read_replica_eu": cluster.dsn("eu"),
-        "database_read_replica_us": cluster.dsn("us"),
-        "database_read_replica_asia": cluster.dsn("asia"),
+        "database_read_replica_eu": cluster.dsn("eu", user=APP_ROLE),
+        "database_read_replica_us": cluster.dsn("us", user=APP_ROLE),
+        "database_read_replica_asia": cluster.dsn("asia", user=APP_ROLE),
         "database_pool_min": 1,
         "database_pool_max": 20,
         "database_acquire_timeout": ACQUIRE_MS,

@@ -211,6 +211,7 @@ def scram_role(pg_cluster: Cluster) -> Iterator[ScramRole]:
     hba: Path = pg_cluster.datadir("primary") / "pg_hba.conf"
     original = hba.read_text()
     pg_cluster.sql("primary", f"CREATE ROLE {ROLE} LOGIN PASSWORD 'first-password'")
+    pg_cluster.sql("primary", f"GRANT CONNECT ON DATABASE app TO {ROLE}")  # 0006_roles: no CONNECT for PUBLIC
     try:
         hba.write_text(f"host all {ROLE},{RENAMED_ROLE} 127.0.0.1/32 scram-sha-256\n{original}")
         pg_cluster.sql("primary", "SELECT pg_reload_conf()")
@@ -218,7 +219,12 @@ def scram_role(pg_cluster: Cluster) -> Iterator[ScramRole]:
     finally:
         hba.write_text(original)
         pg_cluster.sql("primary", "SELECT pg_reload_conf()")
-        for role in (ROLE, RENAMED_ROLE):
+        for role in (ROLE, RENAMED_ROLE):  # its CONNECT grant goes first, or DROP ROLE refuses
+            pg_cluster.sql(
+                "primary",
+                f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+                f"REVOKE ALL ON DATABASE app FROM {role}; END IF; END $$",
+            )
             pg_cluster.sql("primary", f"DROP ROLE IF EXISTS {role}")
 
 
