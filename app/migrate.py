@@ -7,6 +7,7 @@ from alembic import command
 from alembic.config import Config
 
 from app.countries import Region
+from app.credentials import CredentialsError, resolved_url
 from app.settings import ConfigError, load_settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -31,7 +32,13 @@ def main() -> int:
     except ConfigError as exc:
         print(f"migrate: configuration error: {exc}", file=sys.stderr)
         return 2
-    upgrade(settings.database_url, settings.database_primary_region)
+    try:  # the master secret (DATABASE_SECRET_ARN), or the migrating user's own login
+        dsn = resolved_url(settings, settings.database_url)
+    except CredentialsError as exc:
+        source = "DATABASE_SECRET_ARN" if settings.database_secret_arn else "DATABASE_IAM_AUTH"
+        print(f"migrate: configuration error: {source}: {exc}", file=sys.stderr)
+        return 2
+    upgrade(dsn, settings.database_primary_region)
     print("migrate: database is at the latest revision")
     return 0
 

@@ -8,7 +8,7 @@ from typing import Any, Final, Literal, TypeVar
 
 import asyncpg
 
-from app.credentials import CredentialsError, RotatingCredentials, secret_fetcher
+from app.credentials import CredentialsError, RotatingCredentials, node_credentials
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -203,11 +203,12 @@ class Node:
 
 
 def build_nodes(settings: Settings) -> dict[NodeName, Node]:
-    """The primary plus every configured replica; with DATABASE_SECRET_ARN all share one rotating source
-    (RDS read replicas use the primary's master credentials)."""
-    arn = settings.database_secret_arn
-    credentials = RotatingCredentials(secret_fetcher(arn)) if arn else None
-    nodes: dict[NodeName, Node] = {"primary": Node("primary", settings.database_url, settings, credentials)}
+    """The primary plus every configured replica, each logging in as app/credentials.py says (one shared secret
+    source with DATABASE_SECRET_ARN, an IAM token source per node with DATABASE_IAM_AUTH, else the URL)."""
+    credentials = node_credentials(settings)
+    nodes: dict[NodeName, Node] = {
+        "primary": Node("primary", settings.database_url, settings, credentials(settings.database_url))
+    }
     for region, url in settings.replica_urls.items():
-        nodes[region] = Node(region, url, settings, credentials)
+        nodes[region] = Node(region, url, settings, credentials(url))
     return nodes

@@ -10,7 +10,8 @@
 | DATABASE_IDLE_TIMEOUT | ms, 300000 | idle pooled connections are closed after this |
 | DATABASE_MAX_REPLICA_LAG_MS | ms, 5000 | replicas lagging this much or more are skipped |
 | DATABASE_READ_TIMEOUT_MS / _WRITE_TIMEOUT_MS | ms, 3000 / 5000 | longest a read / write takes, acquire included |
-| DATABASE_SECRET_ARN | Secrets Manager ARN, optional | RDS master secret, read at start; pools re-read it on rotation |
+| DATABASE_SECRET_ARN | Secrets Manager ARN, optional | secret with username/password; app/credentials.py reads it |
+| DATABASE_IAM_AUTH | true/false, false | log in with RDS IAM tokens for the URLs' user (TLS required) |
 | ORIGIN_VERIFY_SECRET | string, optional | geo headers count only when X-Origin-Verify equals it |
 | CORS_ALLOW_ORIGINS | comma-separated origins, empty | browser origins allowed by CORS (empty: CORS off) |
 | HEALTH_PROBE_INTERVAL_MS | ms, 500 | how often every node is probed for health and lag |
@@ -27,13 +28,12 @@
 """
 
 from typing import Annotated, Any, Self
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.countries import Region
-from app.credentials import Credentials, CredentialsError, read_secret
 from app.currencies import currency_code
 
 
@@ -53,6 +53,7 @@ PostgresUrl = Annotated[str, AfterValidator(_postgres_url)]
 Millis = Annotated[int, Field(gt=0)]
 MIN_TOKEN_CHARS = 16
 MIN_SESSION_SECRET_CHARS = 32
+_TLS_MODES = ("require", "verify-ca", "verify-full")
 
 
 def split_tokens(value: str) -> tuple[str, ...]:
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
     database_read_timeout_ms: Millis = 3000
     database_write_timeout_ms: Millis = 5000
     database_secret_arn: str | None = None
+    database_iam_auth: bool = False
     origin_verify_secret: SecretStr | None = None
     cors_allow_origins: str = ""
     health_probe_interval_ms: Millis = 500
@@ -112,6 +114,26 @@ class Settings(BaseSettings):
                 f"DATABASE_POOL_MIN ({self.database_pool_min}) must not exceed "
                 f"DATABASE_POOL_MAX ({self.database_pool_max})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _iam_auth(self) -> Self:
+        """IAM tokens are signed for a user and sent as a password, which RDS accepts only over TLS."""
+        if not self.database_iam_auth:
+            return self
+        if self.database_secret_arn:
+            raise ValueError("DATABASE_IAM_AUTH and DATABASE_SECRET_ARN exclude each other (pick one login)")
+        urls = {"DATABASE_URL": self.database_url}
+        urls.update({f"DATABASE_READ_REPLICA_{region.upper()}": url for region, url in self.replica_urls.items()})
+        for name, url in urls.items():
+            parts = urlsplit(url)
+            sslmode = parse_qs(parts.query).get("sslmode", [""])[-1]
+            if not parts.username or parts.password:
+                raise ValueError(f"{name}: with DATABASE_IAM_AUTH the URL names the user and carries no password")
+            if sslmode not in _TLS_MODES:
+                raise ValueError(
+                    f"{name}: with DATABASE_IAM_AUTH the URL needs sslmode={'/'.join(_TLS_MODES)} (got {sslmode!r})"
+                )
         return self
 
     @property
@@ -149,35 +171,9 @@ def _describe(error: Any) -> str:
     return f"{loc}: {message}{got}"
 
 
-def _with_credentials(url: str, username: str, password: str) -> str:
-    """Put the secret's credentials into a URL, keeping host, port, database and options."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _read_secret(arn: str) -> Credentials:
-    """The secret's credentials now, so a secret that cannot be read stops the start with the variable named."""
-    try:
-        return read_secret(arn)
-    except CredentialsError as exc:
-        raise ConfigError(f"DATABASE_SECRET_ARN: {exc}") from None
-
-
 def load_settings(**overrides: Any) -> Settings:
-    """Read and validate the environment (plus overrides), resolving DATABASE_SECRET_ARN if set."""
+    """Read and validate the environment (plus overrides). Reads no secret: app/credentials.py does, per node."""
     try:
-        settings = Settings(**overrides)
+        return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError("; ".join(_describe(e) for e in exc.errors())) from None
-    if settings.database_secret_arn:
-        username, password = _read_secret(settings.database_secret_arn)
-        # RDS read replicas share the primary's master credentials, so replicas get them as well.
-        updates = {"database_url": _with_credentials(settings.database_url, username, password)}
-        for region, url in settings.replica_urls.items():
-            updates[f"database_read_replica_{region}"] = _with_credentials(url, username, password)
-        settings = settings.model_copy(update=updates)
-    return settings

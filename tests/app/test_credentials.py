@@ -1,5 +1,6 @@
 """Rotation of the RDS master secret: the credential cache (fake fetch, injected clock), the boto3 read (moto),
-and pools that survive a real password change on a server that enforces scram-sha-256."""
+and pools that survive a real password change on a server that enforces scram-sha-256; RDS IAM tokens signed
+for each node's host, port, user and region, re-signed before they expire."""
 
 import asyncio
 import contextlib
@@ -9,6 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 import boto3
@@ -16,14 +18,21 @@ import pytest
 from moto import mock_aws
 
 from app.credentials import (
+    IAM_TOKEN_LIFETIME_S,
+    IAM_TOKEN_MAX_AGE_S,
     RETRY_AFTER_FAILURE_S,
     Credentials,
     CredentialsError,
     RotatingCredentials,
+    iam_token_fetcher,
+    node_credentials,
+    rds_region,
     read_secret,
+    resolved_url,
     secret_fetcher,
 )
 from app.pools import Node, build_nodes
+from app.settings import Settings, load_settings
 from localdev.cluster import Cluster
 from tests.app.helpers import cluster_settings
 
@@ -185,6 +194,90 @@ def test_boto3_fetch_names_what_is_wrong() -> None:
         read_secret("arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-missing-AbCdEf")
 
 
+# ---- RDS IAM authentication tokens -------------------------------------------------------------------------
+
+PRIMARY_HOST = "global-api-production-primary.c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com"
+REPLICA_HOST = "global-api-production-replica-asia.c9f8e7d6c5b4.ap-southeast-1.rds.amazonaws.com"
+
+
+def token_fields(token: str) -> tuple[str, dict[str, str]]:
+    """An RDS IAM token is a presigned URL without scheme: `host:port/?Action=connect&DBUser=...&X-Amz-...`."""
+    address, _, query = token.partition("/?")
+    return address, {key: values[-1] for key, values in parse_qs(query).items()}
+
+
+@pytest.mark.usefixtures("aws")
+def test_iam_token_is_signed_for_the_nodes_host_port_user_and_region() -> None:
+    fetch = iam_token_fetcher(f"postgresql://api_app@{REPLICA_HOST}:6432/app?sslmode=require")
+    username, token = fetch()
+    address, fields = token_fields(token)
+    assert username == "api_app"
+    assert address == f"{REPLICA_HOST}:6432"
+    assert fields["Action"] == "connect"
+    assert fields["DBUser"] == "api_app"
+    # Signed for the replica's region (not the default us-east-1 of the fixture) and RDS IAM's service name.
+    assert fields["X-Amz-Credential"].split("/")[2:] == ["ap-southeast-1", "rds-db", "aws4_request"]
+    assert int(fields["X-Amz-Expires"]) == IAM_TOKEN_LIFETIME_S
+
+
+def test_iam_tokens_are_resigned_well_before_they_expire(clock: FakeClock) -> None:
+    """15-minute tokens (RDS user guide, IAM database authentication), re-signed after 10 minutes."""
+    assert IAM_TOKEN_MAX_AGE_S <= IAM_TOKEN_LIFETIME_S - 300
+    signed = FakeSecret(Credentials("api_app", "token-1"))
+    source = RotatingCredentials(signed, max_age_s=IAM_TOKEN_MAX_AGE_S, clock=clock)
+
+    async def scenario() -> None:
+        assert await source.password() == "token-1"
+        clock.now += IAM_TOKEN_MAX_AGE_S - 1
+        signed.value = Credentials("api_app", "token-2")
+        assert await source.password() == "token-1"
+        clock.now += 1
+        assert await source.password() == "token-2"
+
+    asyncio.run(scenario())
+    assert signed.reads == 2
+
+
+@pytest.mark.usefixtures("aws")
+async def test_iam_auth_gives_every_node_its_own_token_source() -> None:
+    settings = cluster_settings_for_iam()
+    sources = node_credentials(settings, environ={"AWS_REGION": "eu-west-1"})
+    primary, replica = sources(settings.database_url), sources(settings.replica_urls["asia"])
+    assert primary is not None
+    assert replica is not None
+    assert primary is not replica
+    for source, host, region in ((primary, PRIMARY_HOST, "eu-west-1"), (replica, REPLICA_HOST, "ap-southeast-1")):
+        address, fields = token_fields(await source.password())
+        assert address == f"{host}:5432"
+        assert fields["X-Amz-Credential"].split("/")[2] == region
+    # The migration's one-shot URL carries a token as its password, never a stale one from the settings.
+    address, fields = token_fields(unquote(urlsplit(resolved_url(settings, settings.database_url)).password or ""))
+    assert (address, fields["DBUser"]) == (f"{PRIMARY_HOST}:5432", "api_app")
+
+
+def cluster_settings_for_iam() -> Settings:
+    return load_settings(
+        database_url=f"postgresql://api_app@{PRIMARY_HOST}:5432/app?sslmode=require",
+        database_read_replica_asia=f"postgresql://api_app@{REPLICA_HOST}:5432/app?sslmode=verify-full",
+        database_iam_auth=True,
+    )
+
+
+def test_rds_region_comes_from_the_endpoint_name() -> None:
+    assert rds_region(REPLICA_HOST, "eu-west-1") == "ap-southeast-1"
+    assert rds_region("db.internal", "eu-west-1") == "eu-west-1"
+    with pytest.raises(CredentialsError, match=r"cannot tell the AWS region of 'db\.internal'"):
+        rds_region("db.internal")
+    with pytest.raises(CredentialsError, match="needs a user and a host"):
+        iam_token_fetcher(f"postgresql://{PRIMARY_HOST}:5432/app")
+
+
+def test_without_secret_or_iam_the_url_logs_in_alone() -> None:
+    settings = load_settings(database_url="postgresql://app@db.internal:5432/app")
+    assert node_credentials(settings)(settings.database_url) is None
+    assert resolved_url(settings, settings.database_url) == settings.database_url
+
+
 # ---- a real server that enforces passwords -----------------------------------------------------------------
 
 
@@ -299,7 +392,7 @@ async def test_pool_follows_a_changed_user(scram_role: ScramRole, pg_cluster: Cl
 
 @pytest.mark.usefixtures("aws")
 async def test_secret_arn_wires_rotation_into_every_node(scram_role: ScramRole, pg_cluster: Cluster) -> None:
-    """End to end from DATABASE_SECRET_ARN: start-time read into the URLs, then a rotation in Secrets Manager."""
+    """End to end from DATABASE_SECRET_ARN: one shared source read at first connect, then a rotation in Secrets Manager."""
     arn = create_rds_secret("eu-west-1", ROLE, "first-password")
     settings = cluster_settings(
         pg_cluster,

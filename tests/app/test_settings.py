@@ -1,12 +1,11 @@
-"""Bad environment values stop the start with the variable named; the secret ARN fills credentials."""
+"""Bad environment values stop the start with the variable named; settings read no secret (app/credentials.py
+does), and the migration names a secret it cannot read."""
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -26,6 +25,7 @@ ENV_NAMES = (
     "DATABASE_IDLE_TIMEOUT",
     "DATABASE_MAX_REPLICA_LAG_MS",
     "DATABASE_SECRET_ARN",
+    "DATABASE_IAM_AUTH",
     "ORIGIN_VERIFY_SECRET",
     "CORS_ALLOW_ORIGINS",
     "HEALTH_PROBE_INTERVAL_MS",
@@ -94,31 +94,66 @@ def test_cors_origins_are_split(clean_env: pytest.MonkeyPatch) -> None:
 
 
 @mock_aws
-def test_secret_arn_puts_credentials_into_urls(clean_env: pytest.MonkeyPatch) -> None:
-    clean_env.setenv("DATABASE_READ_REPLICA_US", "postgresql://replica.us:5432/app?sslmode=require")
-    client = boto3.client("secretsmanager", region_name="eu-west-1")
-    secret = json.dumps({"username": "master", "password": "p@ss:w/rd"})
-    arn = client.create_secret(Name="rds!db-1", SecretString=secret)["ARN"]
-    clean_env.setenv("DATABASE_SECRET_ARN", arn)
-    settings = load_settings()
-    assert settings.database_url == "postgresql://master:p%40ss%3Aw%2Frd@db.internal:5432/app"
-    assert settings.replica_urls["us"] == "postgresql://master:p%40ss%3Aw%2Frd@replica.us:5432/app?sslmode=require"
-
-
-@mock_aws
-def test_secret_arn_problems_are_named(clean_env: pytest.MonkeyPatch) -> None:
-    clean_env.setenv("DATABASE_SECRET_ARN", "not-an-arn")
-    with pytest.raises(ConfigError, match="DATABASE_SECRET_ARN: not a Secrets Manager ARN"):
-        load_settings()
+def test_settings_read_no_secret(clean_env: pytest.MonkeyPatch) -> None:
+    """Issue 18 item 4: one credentials path. The ARN is kept as given and the URLs untouched, even when the
+    secret does not exist (only app/credentials.py reads it, per node)."""
     missing = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:nope-AbCdEf"
     clean_env.setenv("DATABASE_SECRET_ARN", missing)
-    with pytest.raises(ConfigError, match="DATABASE_SECRET_ARN: cannot read the secret"):
+    settings = load_settings()
+    assert settings.database_secret_arn == missing
+    assert settings.database_url == GOOD_URL
+
+
+IAM_URL = "postgresql://api_app@db.abc123.eu-west-1.rds.amazonaws.com:5432/app?sslmode=require"
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("postgresql://db.abc.eu-west-1.rds.amazonaws.com:5432/app?sslmode=require", "names the user"),
+        ("postgresql://api_app:pw@db.abc.eu-west-1.rds.amazonaws.com:5432/app?sslmode=require", "no password"),
+        ("postgresql://api_app@db.abc.eu-west-1.rds.amazonaws.com:5432/app", "sslmode=require"),
+        ("postgresql://api_app@db.abc.eu-west-1.rds.amazonaws.com:5432/app?sslmode=prefer", "got 'prefer'"),
+    ],
+)
+def test_iam_auth_needs_a_user_and_tls_on_every_url(clean_env: pytest.MonkeyPatch, url: str, problem: str) -> None:
+    clean_env.setenv("DATABASE_IAM_AUTH", "true")
+    clean_env.setenv("DATABASE_URL", IAM_URL)
+    assert load_settings().database_iam_auth
+    clean_env.setenv("DATABASE_READ_REPLICA_US", url)
+    with pytest.raises(ConfigError, match=f"DATABASE_READ_REPLICA_US: with DATABASE_IAM_AUTH .*{problem}"):
         load_settings()
-    client = boto3.client("secretsmanager", region_name="eu-west-1")
-    arn = client.create_secret(Name="plain", SecretString="not json")["ARN"]
-    clean_env.setenv("DATABASE_SECRET_ARN", arn)
-    with pytest.raises(ConfigError, match="DATABASE_SECRET_ARN: secret is not JSON"):
+
+
+def test_iam_auth_and_secret_arn_exclude_each_other(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABASE_IAM_AUTH", "true")
+    clean_env.setenv("DATABASE_URL", IAM_URL)
+    clean_env.setenv("DATABASE_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf")
+    with pytest.raises(ConfigError, match="DATABASE_IAM_AUTH and DATABASE_SECRET_ARN exclude each other"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("arn", "problem"),
+    [
+        ("not-an-arn", "not a Secrets Manager ARN"),
+        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:nope-AbCdEf", "cannot read the secret"),
+    ],
+)
+def test_migrate_names_a_secret_it_cannot_read(arn: str, problem: str) -> None:
+    result = _start(["app.migrate"], DATABASE_URL=GOOD_URL, DATABASE_SECRET_ARN=arn, **NO_AWS)
+    assert result.returncode == 2
+    assert f"migrate: configuration error: DATABASE_SECRET_ARN: {problem}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# No real AWS from a test: fake keys and an endpoint nothing listens on (the read fails at once, offline).
+NO_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "AWS_MAX_ATTEMPTS": "1",
+}
 
 
 def _start(module_args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
