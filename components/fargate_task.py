@@ -35,6 +35,10 @@ class ContainerSpec:
     port: int | None = None
     essential: bool = True
     depends_on: Sequence[tuple[str, str]] = ()  # (container name, condition), e.g. ("migrate", "SUCCESS")
+    # This container's own additions to / overrides of the task's environment and secrets (e.g. the migration's
+    # master login, which the app container must not see).
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,8 +150,8 @@ class FargateTask:
             user=args.run_as_user,
             log_group_name=self.log_group.name,
             region=args.aws_region,
-            environment=args.environment,
-            secrets=args.secrets,
+            environment={**args.environment, **spec.environment},
+            secrets={**args.secrets, **spec.secrets},
             command=spec.command,
             port=spec.port,
             essential=spec.essential,

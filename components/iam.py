@@ -123,3 +123,25 @@ def task_role(
             opts=pulumi.ResourceOptions(parent=role),
         )
     return role
+
+
+def rds_db_user_arn(instance_arn: pulumi.Input[str], resource_id: pulumi.Input[str], user: str) -> pulumi.Output[str]:
+    """`arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<user>`: what `rds-db:connect` names (RDS user
+    guide, "Creating and using an IAM policy for IAM database access"); region and account from the instance's
+    ARN, the resource id (`db-…`, not the identifier) from the instance."""
+
+    def arn(parts: list[str]) -> str:
+        instance, dbi = parts
+        fields = instance.split(":")
+        return f"arn:aws:rds-db:{fields[3]}:{fields[4]}:dbuser:{dbi}/{user}"
+
+    return pulumi.Output.all(instance_arn, resource_id).apply(arn)
+
+
+def connect_to_databases(
+    instances: Sequence[tuple[pulumi.Input[str], pulumi.Input[str]]], user: str, sid: str
+) -> list[Statement]:
+    """IAM database authentication as exactly `user` on exactly these instances ((ARN, resource id) pairs)."""
+    if not instances:
+        return []
+    return [allow(["rds-db:connect"], [rds_db_user_arn(arn, dbi, user) for arn, dbi in instances], sid)]

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.fargate_task import ContainerSpec, CpuArchitecture, FargateTask, FargateTaskArgs
-from components.iam import read_secrets
+from components.iam import Statement, read_secrets
 
 CONTAINER_NAME = "app"
 MIGRATE_CONTAINER = "migrate"
@@ -46,8 +46,15 @@ class ServiceArgs:
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # Environment name -> Secrets Manager ARN injected by ECS at start (the execution role may read exactly these).
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    # Secrets the app itself reads at run time with its task role (e.g. the database's managed master secret).
+    # Secrets the app itself reads at run time with its task role (none in the stacks: the app logs in with IAM).
     task_secret_arns: Sequence[pulumi.Input[str]] = ()
+    # Further task-role statements (e.g. rds-db:connect as the app's database role).
+    task_statements: Sequence[Statement] = ()
+    # The migrate container's own environment overrides and ECS secrets (the master login), and the secrets
+    # those read: the execution role may read them, the app container never sees them.
+    migrate_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    migrate_secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    migrate_secret_arns: Sequence[pulumi.Input[str]] = ()
     container_port: int = 8000
     run_as_user: str = "10001:10001"  # uid:gid; the image's non-root user (never 0 / root)
     cpu_architecture: CpuArchitecture = "X86_64"  # must match the image's build platform
@@ -106,7 +113,13 @@ class Service(pulumi.ComponentResource):
                     # Migrations run in every new task before the app accepts traffic: Alembic skips what is
                     # applied and an advisory lock serialises tasks starting together, so a deploy that changes
                     # the schema needs no extra step.
-                    ContainerSpec(MIGRATE_CONTAINER, command=MIGRATE_COMMAND, essential=False),
+                    ContainerSpec(
+                        MIGRATE_CONTAINER,
+                        command=MIGRATE_COMMAND,
+                        essential=False,
+                        environment=args.migrate_environment,
+                        secrets=args.migrate_secrets,
+                    ),
                     ContainerSpec(
                         CONTAINER_NAME, port=args.container_port, depends_on=[(MIGRATE_CONTAINER, "SUCCESS")]
                     ),
@@ -115,8 +128,9 @@ class Service(pulumi.ComponentResource):
                 memory=args.memory,
                 environment=args.environment,
                 secrets=args.secrets,
-                # What the app itself may do: read the database secret, nothing else.
-                task_statements=read_secrets(args.task_secret_arns, "ReadAppSecrets"),
+                secret_arns=[*(args.secrets[key] for key in sorted(args.secrets)), *args.migrate_secret_arns],
+                # What the app itself may do: what the stack grants (log in to its databases), nothing else.
+                task_statements=[*read_secrets(args.task_secret_arns, "ReadAppSecrets"), *args.task_statements],
                 cpu_architecture=args.cpu_architecture,
                 run_as_user=args.run_as_user,
                 log_retention_days=args.log_retention_days,

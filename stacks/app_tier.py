@@ -8,6 +8,8 @@ from typing import Any
 
 import pulumi
 
+from app.db_roles import APP_ROLE
+from components.iam import connect_to_databases
 from components.image import AppImage, AppImageArgs
 from components.origin_routing import OriginRouting, OriginRoutingArgs, RegionalOrigin
 from components.service import Service, ServiceArgs
@@ -39,23 +41,47 @@ class AppTier:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
-def postgres_url(host: pulumi.Input[str], port: int, database: str) -> pulumi.Output[str]:
-    """A credential-free URL: the app adds the user and password it reads from DATABASE_SECRET_ARN."""
-    return pulumi.Output.concat("postgresql://", host, ":", str(port), "/", database, "?sslmode=require")
+def postgres_url(host: pulumi.Input[str], port: int, database: str, user: str | None = None) -> pulumi.Output[str]:
+    """A password-free TLS URL; with `user`, the role the client logs in as (with an IAM token as password)."""
+    login = f"{user}@" if user else ""
+    return pulumi.Output.concat(f"postgresql://{login}", host, ":", str(port), "/", database, "?sslmode=require")
 
 
 def database_environment(config: StackConfig, data: DataTier) -> dict[str, pulumi.Input[str]]:
-    """The app contract's database variables (DESIGN.md), built from the data tier; no secret values in here."""
+    """The app contract's database variables (DESIGN.md), built from the data tier; no secret values in here.
+    The app logs in as its least-privilege role (APP_ROLE, migration 0006_roles) with RDS IAM tokens."""
     environment: dict[str, pulumi.Input[str]] = {
-        "DATABASE_URL": postgres_url(data.primary_address, data.port, data.database_name),
+        "DATABASE_URL": postgres_url(data.primary_address, data.port, data.database_name, APP_ROLE),
         "DATABASE_PRIMARY_REGION": config.primary_region,
-        "DATABASE_SECRET_ARN": data.secret_arn,
+        "DATABASE_IAM_AUTH": "true",
         "DATABASE_MAX_REPLICA_LAG_MS": str(round(config.database.max_replica_lag_seconds * 1000)),
         **POOL_SETTINGS,
     }
     for region, address in data.replica_addresses.items():
-        environment[f"DATABASE_READ_REPLICA_{region.upper()}"] = postgres_url(address, data.port, data.database_name)
+        environment[f"DATABASE_READ_REPLICA_{region.upper()}"] = postgres_url(
+            address, data.port, data.database_name, APP_ROLE
+        )
     return environment
+
+
+def migrate_login(data: DataTier) -> tuple[dict[str, pulumi.Input[str]], dict[str, pulumi.Input[str]]]:
+    """The migrate container's own environment and secrets: the master user of the RDS-managed secret, injected by
+    ECS (the execution role reads it) into that container only; the app container and the task role never can."""
+    environment: dict[str, pulumi.Input[str]] = {
+        "DATABASE_URL": postgres_url(data.primary_address, data.port, data.database_name),
+        "DATABASE_IAM_AUTH": "false",
+    }
+    secrets: dict[str, pulumi.Input[str]] = {  # asyncpg takes the user and password from these when the URL has none
+        "PGUSER": pulumi.Output.concat(data.secret_arn, ":username::"),
+        "PGPASSWORD": pulumi.Output.concat(data.secret_arn, ":password::"),
+    }
+    return environment, secrets
+
+
+def database_instances(data: DataTier) -> list[tuple[pulumi.Output[str], pulumi.Output[str]]]:
+    """(ARN, DbiResourceId) of the primary and every replica: where the app's role may connect with IAM."""
+    instances = [data.database.primary, *data.database.replicas.values()]
+    return [(instance.arn, instance.resource_id) for instance in instances]
 
 
 def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier, analytics: AnalyticsTier) -> AppTier:
@@ -81,6 +107,7 @@ def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier, analy
         "ANALYTICS_BASE_CURRENCY": config.analytics.base_currency,
     }
     analytics_secrets = app_analytics_secrets(foundation, analytics)
+    migrate_environment, migrate_secrets = migrate_login(data)
     services: dict[str, Service] = {}
     for region in config.app_regions:
         aws_region = config.aws_region_of(region)
@@ -107,7 +134,10 @@ def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier, analy
                     "ORIGIN_VERIFY_SECRET": edge.origin_secret.secret_arns[aws_region],
                     **{env: secret.secret_arns[aws_region] for env, secret in analytics_secrets.items()},
                 },
-                task_secret_arns=[data.secret_arn],
+                task_statements=connect_to_databases(database_instances(data), APP_ROLE, "ConnectAsAppRole"),
+                migrate_environment=migrate_environment,
+                migrate_secrets=migrate_secrets,
+                migrate_secret_arns=[data.secret_arn],
                 log_retention_days=365 if production else 30,
                 # The target group must be attached (listener rule) before a service can register into it.
                 depends_on=[lb],

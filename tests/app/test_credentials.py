@@ -392,7 +392,7 @@ async def test_pool_follows_a_changed_user(scram_role: ScramRole, pg_cluster: Cl
 
 @pytest.mark.usefixtures("aws")
 async def test_secret_arn_wires_rotation_into_every_node(scram_role: ScramRole, pg_cluster: Cluster) -> None:
-    """End to end from DATABASE_SECRET_ARN: one shared source read at first connect, then a rotation in Secrets Manager."""
+    """End to end from DATABASE_SECRET_ARN: one shared source, read at first connect, then a rotation."""
     arn = create_rds_secret("eu-west-1", ROLE, "first-password")
     settings = cluster_settings(
         pg_cluster,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
+from app.db_roles import APP_ROLE
 from components.iam import allow
 from components.image import AppImageArgs, context_tag
 from components.service import ServiceArgs
@@ -354,7 +355,31 @@ def test_migrations_run_before_the_app_serves(stack: Evaluation) -> None:
         assert migrate["essential"] is False
         assert "portMappings" not in migrate
         assert app["dependsOn"] == [{"containerName": "migrate", "condition": "SUCCESS"}]
-        assert (migrate["environment"], migrate["secrets"]) == (app["environment"], app["secrets"])
+
+
+def test_only_the_migrate_container_gets_the_master_login(stack: Evaluation) -> None:
+    """Issue 19 item 5: the master secret stays for the migration. ECS injects its username and password into the
+    migrate container only; the app container logs in as its own role with IAM and sees no master credential."""
+    master = stack.outputs["databaseSecretArn"]
+    primary_address = stack.outputs["databasePrimaryEndpoint"]
+    for service in stack.of_type(SERVICE):
+        _, definitions = all_containers(stack, service)
+        by_name = {c["name"]: c for c in definitions}
+        migrate, app = by_name["migrate"], by_name["app"]
+        migrate_env = {e["name"]: e["value"] for e in migrate["environment"]}
+        app_env = {e["name"]: e["value"] for e in app["environment"]}
+        assert {s["name"]: s["valueFrom"] for s in migrate["secrets"]} == {
+            **{s["name"]: s["valueFrom"] for s in app["secrets"]},
+            "PGUSER": f"{master}:username::",
+            "PGPASSWORD": f"{master}:password::",
+        }
+        assert not any(master in s["valueFrom"] for s in app["secrets"])
+        assert not any(master in value for value in app_env.values())
+        assert migrate_env["DATABASE_URL"] == f"postgresql://{primary_address}:5432/app?sslmode=require"
+        assert migrate_env["DATABASE_IAM_AUTH"] == "false"
+        assert {k: v for k, v in migrate_env.items() if k not in ("DATABASE_URL", "DATABASE_IAM_AUTH")} == {
+            k: v for k, v in app_env.items() if k not in ("DATABASE_URL", "DATABASE_IAM_AUTH")
+        }
 
 
 def test_secrets_come_from_arns_and_never_sit_in_the_environment(stack: Evaluation) -> None:
@@ -384,15 +409,16 @@ def test_environment_follows_the_app_contract(stack: Evaluation) -> None:
     for service in stack.of_type(SERVICE):
         _, container = containers(stack, service)
         environment = {e["name"]: e["value"] for e in container["environment"]}
-        assert environment["DATABASE_URL"] == f"postgresql://{primary_address}:5432/app?sslmode=require"
-        assert environment["DATABASE_SECRET_ARN"] == stack.outputs["databaseSecretArn"]
+        assert environment["DATABASE_URL"] == f"postgresql://{APP_ROLE}@{primary_address}:5432/app?sslmode=require"
+        assert environment["DATABASE_IAM_AUTH"] == "true"
+        assert "DATABASE_SECRET_ARN" not in environment
         assert environment["DATABASE_PRIMARY_REGION"] == setting(stack, "primaryRegion")
         assert environment["DATABASE_MAX_REPLICA_LAG_MS"] == str(round(lag_seconds * 1000))
         replica_variables = {k for k in environment if k.startswith("DATABASE_READ_REPLICA_")}
         assert replica_variables == {f"DATABASE_READ_REPLICA_{r.upper()}" for r in replicas}
         for region, address in replicas.items():
             url = environment[f"DATABASE_READ_REPLICA_{region.upper()}"]
-            assert url == f"postgresql://{address}:5432/app?sslmode=require"
+            assert url == f"postgresql://{APP_ROLE}@{address}:5432/app?sslmode=require"
         pool = {k: int(environment[k]) for k in ("DATABASE_POOL_MIN", "DATABASE_POOL_MAX")}
         assert 1 <= pool["DATABASE_POOL_MIN"] <= pool["DATABASE_POOL_MAX"]
         assert int(environment["DATABASE_ACQUIRE_TIMEOUT"]) > 0
@@ -440,18 +466,29 @@ def test_execution_role_pulls_this_repository_writes_this_log_group_reads_inject
             assert actions_on(statements, action) == [repositories[service.region]]
         group = by_output(stack, LOG_GROUP, "name", container["logConfiguration"]["options"]["awslogs-group"])
         assert actions_on(statements, "logs:PutLogEvents") == [f"{group.outputs['arn']}:log-stream:*"]
-        injected = sorted(s["valueFrom"] for s in container["secrets"])
+        # The app container's secrets, plus the master secret whose username/password ECS injects into migrate.
+        injected = sorted([*(s["valueFrom"] for s in container["secrets"]), stack.outputs["databaseSecretArn"]])
         assert actions_on(statements, "secretsmanager:GetSecretValue") == injected
         assert_decrypt_only_through(statements, injected)
 
 
-def test_task_role_reads_only_the_database_secret(stack: Evaluation) -> None:
+def test_task_role_may_only_connect_as_the_app_role_to_each_instance(stack: Evaluation) -> None:
+    """rds-db:connect on arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/api_app of the primary and every
+    replica (RDS user guide, "Creating and using an IAM policy for IAM database access"): the resource id, not the
+    identifier, and the exact user, never `*`; no secret read at all."""
+    instances = stack.of_type("aws:rds/instance:Instance")
+    assert len(instances) == 1 + len(stack.outputs["databaseReplicaEndpoints"])
+    expected = sorted(
+        f"arn:aws:rds-db:{i.region}:123456789012:dbuser:{i.outputs['resourceId']}/{APP_ROLE}" for i in instances
+    )
     for service in stack.of_type(SERVICE):
         task, _ = containers(stack, service)
         _, statements = role_statements(stack, task.inputs["taskRoleArn"])
-        assert actions_on(statements, "secretsmanager:GetSecretValue") == [stack.outputs["databaseSecretArn"]]
-        assert {a for s in statements for a in as_list(s["Action"])} == {"secretsmanager:GetSecretValue", "kms:Decrypt"}
-        assert_decrypt_only_through(statements, [stack.outputs["databaseSecretArn"]])
+        assert sorted(actions_on(statements, "rds-db:connect")) == expected
+        assert {a for s in statements for a in as_list(s["Action"])} == {"rds-db:connect"}
+        for arn in expected:
+            assert "*" not in arn
+            assert arn.split(":")[6].startswith("db-")  # a DbiResourceId, as the mocks hand out
 
 
 def assert_decrypt_only_through(statements: list[dict[str, Any]], secret_arns: list[str]) -> None:
