@@ -28,8 +28,10 @@ import pycountry
 from analytics import alerts, migrate, refresh, revenue
 from analytics.refresh import Window
 from analytics.streams import STREAMS, Stream
+from app.credentials import CredentialsError, iam_login_url
 
 SOURCE_ENV: Final = "ANALYTICS_SOURCE_URL"
+SOURCE_IAM_ENV: Final = "ANALYTICS_SOURCE_IAM_AUTH"  # true: log in to the source with an RDS IAM token
 TARGET_ENV: Final = migrate.TARGET_ENV
 BATCH_ENV: Final = "ANALYTICS_BATCH_SIZE"
 OVERLAP_ENV: Final = "ANALYTICS_OVERLAP_SECONDS"
@@ -298,6 +300,17 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _source_login(url: str) -> str:
+    """With ANALYTICS_SOURCE_IAM_AUTH=true (AWS), the source URL's role logs in with an RDS IAM token signed now
+    (app/credentials.py; the run connects once, well within the token's 15 minutes)."""
+    if os.environ.get(SOURCE_IAM_ENV, "").lower() not in ("1", "true"):
+        return url
+    try:
+        return iam_login_url(url)
+    except CredentialsError as exc:
+        raise PipelineError(f"cannot log in to the source database ({SOURCE_IAM_ENV}): {exc}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = _parse(argv)
@@ -306,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         report = asyncio.run(
             run(
-                args.source,
+                _source_login(args.source),
                 args.target,
                 batch_size=args.batch_size,
                 overlap=timedelta(seconds=args.overlap_seconds),

@@ -210,6 +210,14 @@ def node_credentials(settings: Settings, environ: Mapping[str, str] = os.environ
     return source
 
 
+def iam_login_url(url: str, environ: Mapping[str, str] = os.environ) -> str:
+    """`url` with a freshly signed IAM token as its password, for a client that connects once within minutes (the
+    analytics pipeline's source). Raises CredentialsError when no token can be signed."""
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    username, token = iam_token_fetcher(url, default_region=region)()
+    return with_credentials(url, username, token)
+
+
 def resolved_url(settings: Settings, url: str, environ: Mapping[str, str] = os.environ) -> str:
     """`url` with the credentials its login uses now, for one-shot clients that take a URL (the migration);
     blocking. Raises CredentialsError when they cannot be read."""

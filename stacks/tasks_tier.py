@@ -4,12 +4,16 @@ identity. One component (components/scheduled_task.py) builds both."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
+from app.db_roles import PIPELINE_ROLE
 from components.fargate_task import ContainerSpec, FargateTaskArgs
+from components.iam import Statement, connect_to_databases
 from components.mail_identity import MailIdentity, MailIdentityArgs
 from components.scheduled_task import ScheduledTask, ScheduledTaskArgs
 from stacks.analytics_tier import AnalyticsTier
@@ -47,14 +51,18 @@ def build_tasks_tier(foundation: Foundation, data: DataTier, app: AppTier, analy
     mail_environment = {"MAIL_FROM": mail.sender, "AWS_REGION": aws_region}
     retention = 365 if config.is_production else 30
 
-    def task(name: str, command: tuple[str, ...], **extra: Any) -> FargateTaskArgs:
+    source = _source(foundation, data)
+
+    def task(
+        name: str, command: tuple[str, ...], extra_statements: Sequence[Statement] = (), **extra: Any
+    ) -> FargateTaskArgs:
         return FargateTaskArgs(
             aws_region=aws_region,
             image_uri=app.image_uris[aws_region],
             repository_arn=app.repository_arns[aws_region],
             containers=[ContainerSpec(name, command=command)],
             log_retention_days=retention,
-            task_statements=[mail.send_statement()],
+            task_statements=[mail.send_statement(), *extra_statements],
             tags={**foundation.tags, "Name": f"{name}-task"},
             **extra,
         )
@@ -65,17 +73,19 @@ def build_tasks_tier(foundation: Foundation, data: DataTier, app: AppTier, analy
             task=task(
                 "pipeline",
                 ("python", "-m", "analytics.pipeline"),
+                # The source is read as the pipeline's least-privilege role (SELECT on the four tables it copies)
+                # with an RDS IAM token; the task role may connect as that role to that one instance only.
                 environment={
-                    "ANALYTICS_SOURCE_URL": postgres_url(_source(foundation, data), data.port, data.database_name),
+                    "ANALYTICS_SOURCE_URL": postgres_url(source.address, data.port, data.database_name, PIPELINE_ROLE),
+                    "ANALYTICS_SOURCE_IAM_AUTH": "true",
                     "ANALYTICS_BASE_CURRENCY": config.analytics.base_currency,
                     **mail_environment,
                 },
-                secrets={
-                    "ANALYTICS_DATABASE_URL": pulumi.Output.concat(timescale.secret_arn, ":url::"),
-                    "PGUSER": pulumi.Output.concat(data.secret_arn, ":username::"),
-                    "PGPASSWORD": pulumi.Output.concat(data.secret_arn, ":password::"),
-                },
-                secret_arns=[timescale.secret_arn, data.secret_arn],
+                secrets={"ANALYTICS_DATABASE_URL": pulumi.Output.concat(timescale.secret_arn, ":url::")},
+                secret_arns=[timescale.secret_arn],
+                extra_statements=connect_to_databases(
+                    [(source.arn, source.resource_id)], PIPELINE_ROLE, "ConnectAsPipelineRole"
+                ),
             ),
             schedule_expression=PIPELINE_SCHEDULE,
             subnet_ids=network.private_subnet_ids,
@@ -112,10 +122,10 @@ def build_tasks_tier(foundation: Foundation, data: DataTier, app: AppTier, analy
     )
 
 
-def _source(foundation: Foundation, data: DataTier) -> pulumi.Input[str]:
+def _source(foundation: Foundation, data: DataTier) -> aws.rds.Instance:
     """The main database's replica nearest the primary (the pipeline warns when it must read the primary)."""
     config = foundation.config
     for region in (config.primary_region, *config.read_replica_regions):
-        if region in data.replica_addresses:
-            return data.replica_addresses[region]
-    return data.primary_address
+        if region in data.database.replicas:
+            return data.database.replicas[region]
+    return data.database.primary

@@ -8,6 +8,8 @@ The whole tests/app suite runs the app as APP_ROLE (tests.app.helpers.cluster_se
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import asyncpg
 import pytest
@@ -146,3 +148,46 @@ async def test_the_pipeline_runs_as_its_role(migrated: Cluster) -> None:
     target = await asyncio.to_thread(create_analytics_database, migrated)
     report = await pipeline.run(migrated.dsn("eu", user=PIPELINE_ROLE), target, progress=lambda _: None)
     assert set(report.rows) == {stream.name for stream in STREAMS}
+
+
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+
+
+def test_pipeline_cli_logs_in_with_a_signed_token_as_its_role(
+    migrated: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ANALYTICS_SOURCE_IAM_AUTH=true: the CLI signs a token (locally, fake keys) and logs in as the URL's role;
+    the local cluster trusts the login, so this shows the wiring, and the token's own shape is tested in
+    test_credentials.py."""
+    target = create_analytics_database(migrated)
+    for name, value in {**FAKE_AWS, "AWS_REGION": "eu-west-1", pipeline.SOURCE_IAM_ENV: "true"}.items():
+        monkeypatch.setenv(name, value)
+    seen: list[str] = []
+    real_run = pipeline.run
+
+    async def spy(source: str, *args: Any, **kwargs: Any) -> pipeline.RunReport:
+        seen.append(source)
+        return await real_run(source, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run", spy)
+    source = migrated.dsn("eu", user=PIPELINE_ROLE)
+    assert pipeline.main(["--source", source, "--target", target, "--no-migrate"]) == 0
+    (signed,) = seen
+    parts = urlsplit(signed)
+    assert (parts.username, parts.hostname, parts.port) == (PIPELINE_ROLE, "127.0.0.1", migrated.ports["eu"])
+    assert "X-Amz-Signature=" in unquote(parts.password or "")
+
+
+def test_pipeline_cli_names_a_token_it_cannot_sign(
+    migrated: Cluster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(pipeline.SOURCE_IAM_ENV, "true")
+    source = migrated.dsn("eu", user=PIPELINE_ROLE)  # not an RDS name, and no AWS_REGION: no region to sign for
+    assert pipeline.main(["--source", source, "--target", migrated.dsn(PRIMARY), "--no-migrate"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "analytics.pipeline: cannot log in to the source database (ANALYTICS_SOURCE_IAM_AUTH): "
+        "cannot tell the AWS region of '127.0.0.1': not an RDS endpoint and AWS_REGION is not set"
+    )

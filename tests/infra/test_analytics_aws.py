@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from app.db_roles import PIPELINE_ROLE
 from offline.harness import DeclaredResource, Evaluation, try_evaluate
 from offline.mocks import ACCOUNT_ID
 from stacks.config import StackConfig, StackConfigError, parse_stack_config
@@ -258,11 +259,35 @@ def test_mailing_tasks_may_send_only_as_the_identity_and_know_their_sender(stack
     config = config_of(stack)
     component = scheduled(stack, task)
     policies = policies_of(stack, component)
-    assert policies[f"{task}-task-policy"] == [expected_send_statement(stack)]
+    statements = [s for s in policies[f"{task}-task-policy"] if s["Sid"] != "ConnectAsPipelineRole"]
+    assert statements == [expected_send_statement(stack)]
     _, container = task_of(stack, task)
     environment = {e["name"]: e["value"] for e in container["environment"]}
     assert environment["MAIL_FROM"] == stack.outputs["mailFrom"] == f"analytics@{config.domain.name}"
     assert environment["AWS_REGION"] == config.aws_region_of(config.primary_region)
+
+
+def test_pipeline_reads_its_source_as_its_role_with_iam_only(stack: Evaluation) -> None:
+    """Issue 19 item 5: the pipeline logs in to the main database's source replica as api_pipeline with an IAM
+    token; its task role may connect as exactly that user to exactly that instance, and no master login reaches it."""
+    config = config_of(stack)
+    _, container = task_of(stack, "timescale-pipeline")
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    replicas = stack.outputs["databaseReplicaEndpoints"]  # the replica nearest the primary is the source
+    address = next(replicas[r] for r in (config.primary_region, *config.read_replica_regions) if r in replicas)
+    assert environment["ANALYTICS_SOURCE_URL"] == f"postgresql://{PIPELINE_ROLE}@{address}:5432/app?sslmode=require"
+    assert environment["ANALYTICS_SOURCE_IAM_AUTH"] == "true"
+    assert {s["name"] for s in container["secrets"]} == {"ANALYTICS_DATABASE_URL"}
+    (instance,) = [i for i in stack.of_type("aws:rds/instance:Instance") if i.outputs["address"] == address]
+    (connect,) = [
+        s
+        for s in policies_of(stack, scheduled(stack, "timescale-pipeline"))["timescale-pipeline-task-policy"]
+        if s["Sid"] == "ConnectAsPipelineRole"
+    ]
+    assert connect["Action"] == ["rds-db:connect"]
+    assert connect["Resource"] == [
+        f"arn:aws:rds-db:{instance.region}:123456789012:dbuser:{instance.outputs['resourceId']}/{PIPELINE_ROLE}"
+    ]
 
 
 def test_app_tasks_cannot_send_mail(stack: Evaluation) -> None:

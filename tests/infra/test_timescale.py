@@ -418,10 +418,16 @@ def test_pipeline_runs_the_app_image_on_a_schedule_like_the_app(cluster: Cluster
     secret = cluster.one("aws:secretsmanager/secret:Secret").outputs["arn"]
     injected = {s["name"]: s["valueFrom"] for s in container["secrets"]}
     assert injected["ANALYTICS_DATABASE_URL"] == f"{secret}:url::"
-    assert {"PGUSER", "PGPASSWORD"} <= set(injected)
+    assert set(injected) == {"ANALYTICS_DATABASE_URL"}  # the source login is an IAM token, no master secret
     environment = {e["name"]: e["value"] for e in container["environment"]}
-    assert set(environment) == {"ANALYTICS_SOURCE_URL", "ANALYTICS_BASE_CURRENCY", "MAIL_FROM", "AWS_REGION"}
-    assert "@" not in environment["ANALYTICS_SOURCE_URL"]  # no credentials in the URL
+    assert set(environment) == {
+        "ANALYTICS_SOURCE_URL",
+        "ANALYTICS_SOURCE_IAM_AUTH",
+        "ANALYTICS_BASE_CURRENCY",
+        "MAIL_FROM",
+        "AWS_REGION",
+    }
+    assert ":" not in environment["ANALYTICS_SOURCE_URL"].split("@")[0].removeprefix("postgresql://")  # no password
     ecs = schedule.inputs["target"]["ecsParameters"]
     assert ecs["taskDefinitionArn"] == task.outputs["arn"]
     assert schedule.inputs["target"]["arn"] == cluster.one("aws:ecs/cluster:Cluster", cluster.pipeline).outputs["arn"]
@@ -441,17 +447,18 @@ def test_pipeline_runs_the_app_image_on_a_schedule_like_the_app(cluster: Cluster
     assert run["Resource"] == [f"arn:aws:ecs:{cluster.region}:{ACCOUNT_ID}:task-definition/{family}:*"]
     assert run["Condition"] == {"ArnEquals": {"ecs:cluster": schedule.inputs["target"]["arn"]}}
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
-    # The running extractor needs no AWS permission but one: alert mail through the stack's SES identity.
+    # The running extractor needs two AWS permissions: alert mail through the stack's SES identity, and an IAM login
+    # to its source as its role (the exact resource: test_analytics_aws.py).
     identity = cluster.evaluation.one("aws:sesv2/emailIdentity:EmailIdentity", "mail-identity")
-    assert policies["timescale-pipeline-task-policy"] == [
-        {
-            "Sid": "SendAsTheStackIdentity",
-            "Effect": "Allow",
-            "Action": ["ses:SendRawEmail"],
-            "Resource": [identity.outputs["arn"]],
-            "Condition": {"StringEquals": {"ses:FromAddress": cluster.evaluation.outputs["mailFrom"]}},
-        }
-    ]
+    send, connect = policies["timescale-pipeline-task-policy"]
+    assert send == {
+        "Sid": "SendAsTheStackIdentity",
+        "Effect": "Allow",
+        "Action": ["ses:SendRawEmail"],
+        "Resource": [identity.outputs["arn"]],
+        "Condition": {"StringEquals": {"ses:FromAddress": cluster.evaluation.outputs["mailFrom"]}},
+    }
+    assert (connect["Sid"], connect["Action"]) == ("ConnectAsPipelineRole", ["rds-db:connect"])
 
 
 def test_more_standbys_than_azs_fails_before_any_resource_exists() -> None:
