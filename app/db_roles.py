@@ -13,3 +13,8 @@ APP_TABLES: Final = ("companies", "invoices", "invoice_lines", "fx_rates", "hear
 PIPELINE_TABLES: Final = ("companies", "invoices", "invoice_lines", "fx_rates")
 # RDS's role for IAM database authentication (granting it makes the role log in with IAM tokens only).
 RDS_IAM_ROLE: Final = "rds_iam"
+
+# The app's login on the analytics primary (ANALYTICS_WRITE_DATABASE_URL): created by the TimescaleDB bootstrap
+# in AWS (by the analytics migration where the migrating user may create roles, e.g. locally), granted exactly
+# what the app writes and reads back by analytics revision 0005_app_writer.
+ANALYTICS_WRITER_ROLE: Final = "analytics_app_writer"

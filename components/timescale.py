@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from app.db_roles import ANALYTICS_WRITER_ROLE
 from components.iam import policy_json, service_trust_policy
 from components.kms import encryption_key
 from components.monitoring import AlarmSpec, Monitoring
@@ -96,6 +97,9 @@ class TimescaleArgs:
     database: str = "analytics"
     username: str = "pipeline"
     reader_username: str = "analytics_reader"  # the app's login on the standbys: pg_read_all_data, nothing else
+    # The app's login on the primary for what it writes (alerts, reports, request metrics): the bootstrap creates
+    # it, analytics revision 0005_app_writer grants exactly those tables.
+    writer_username: str = ANALYTICS_WRITER_ROLE
     backup_retention_full: int = 4  # weekly fulls pgBackRest keeps
     # pgBackRest expires its own backups and rewrites none of its index files (archive.info), so current objects
     # never expire by age; only superseded versions do (SecureBucket's noncurrent rule).
@@ -171,6 +175,7 @@ class Timescale(pulumi.ComponentResource):
     backup_bucket: pulumi.Output[str]
     secret_arn: pulumi.Output[str]
     reader_url: pulumi.Output[str]  # secret: the app's read-only URL on the standbys
+    writer_url: pulumi.Output[str]  # secret: the app's writer URL on the primary
     key: aws.kms.Key
 
     def __init__(self, name: str, args: TimescaleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -231,7 +236,7 @@ class Timescale(pulumi.ComponentResource):
             purpose: random.RandomPassword(
                 f"{self.name}-{purpose}-password", length=32, special=False, opts=self._child()
             ).result
-            for purpose in ("pipeline", "replication", "reader")
+            for purpose in ("pipeline", "replication", "reader", "writer")
         }
         # ANALYTICS_DATABASE_URL of the app tasks: the read-only login on the standbys' name (the primary's when
         # there is no standby, see _dns).
@@ -240,6 +245,14 @@ class Timescale(pulumi.ComponentResource):
                 f"postgresql://{args.reader_username}:",
                 passwords["reader"],
                 f"@{args.replica_host}:{PORT}/{args.database}?sslmode=require",
+            )
+        )
+        # ANALYTICS_WRITE_DATABASE_URL of the app tasks: its writer login on the primary's name.
+        self.writer_url = pulumi.Output.secret(
+            pulumi.Output.concat(
+                f"postgresql://{args.writer_username}:",
+                passwords["writer"],
+                f"@{args.primary_host}:{PORT}/{args.database}?sslmode=require",
             )
         )
         secret = aws.secretsmanager.Secret(
@@ -263,6 +276,9 @@ class Timescale(pulumi.ComponentResource):
                     "reader_username": args.reader_username,
                     "reader_password": passwords["reader"],
                     "reader_url": self.reader_url,
+                    "writer_username": args.writer_username,
+                    "writer_password": passwords["writer"],
+                    "writer_url": self.writer_url,
                     # ANALYTICS_DATABASE_URL, injected into the pipeline task by ECS (never in plain environment).
                     "url": pulumi.Output.concat(
                         f"postgresql://{args.username}:",

@@ -67,7 +67,8 @@ def build_analytics_tier(foundation: Foundation) -> AnalyticsTier:
 
 def app_analytics_secrets(foundation: Foundation, analytics: AnalyticsTier) -> dict[str, RegionalSecret]:
     """ECS secrets of the app tasks (INTERFACES.md section 6), copied into every app region: the read-only URL of
-    the TimescaleDB standbys, a generated API token, and a generated key for the dashboard's session cookies."""
+    the TimescaleDB standbys, the writer URL of its primary, a generated API token, and a generated key for the
+    dashboard's session cookies."""
     config = foundation.config
     regions = [config.aws_region_of(region) for region in config.app_regions]
     window = 30 if config.is_production else 7
@@ -90,6 +91,12 @@ def app_analytics_secrets(foundation: Foundation, analytics: AnalyticsTier) -> d
             "analytics-reader-url",
             "Read-only TimescaleDB standby URL with credentials (ANALYTICS_DATABASE_URL of the app)",
             analytics.timescale.reader_url,
+        ),
+        # What the app writes (alerts, reports, request metrics) goes to the primary as its writer login.
+        "ANALYTICS_WRITE_DATABASE_URL": secret(
+            "analytics-writer-url",
+            "TimescaleDB primary URL of the app's writer login (ANALYTICS_WRITE_DATABASE_URL of the app)",
+            analytics.timescale.writer_url,
         ),
         # One generated token; operators add more by writing a comma-separated list into the secret.
         "ANALYTICS_API_TOKENS": secret("analytics-api-tokens", "Bearer tokens of /api/analytics (comma-separated)"),

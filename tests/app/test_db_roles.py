@@ -18,7 +18,7 @@ from analytics import pipeline
 from analytics.streams import STREAMS
 from app.db_roles import APP_ROLE, APP_TABLES, PIPELINE_ROLE, PIPELINE_TABLES
 from localdev.cluster import PRIMARY, Cluster
-from tests.app.analytics_helpers import ANALYTICS_DATABASE, create_analytics_database
+from tests.app.analytics_helpers import ANALYTICS_DATABASE, as_writer, create_analytics_database
 
 OTHER_SCHEMA = "ops_private"
 
@@ -191,3 +191,38 @@ def test_pipeline_cli_names_a_token_it_cannot_sign(
         "analytics.pipeline: cannot log in to the source database (ANALYTICS_SOURCE_IAM_AUTH): "
         "cannot tell the AWS region of '127.0.0.1': not an RDS endpoint and AWS_REGION is not set"
     )
+
+
+# ---- the app's writer login on the analytics database (analytics revision 0005_app_writer) ---------------------
+
+
+async def test_analytics_writer_writes_what_the_app_writes_and_nothing_else(migrated: Cluster) -> None:
+    target = await asyncio.to_thread(create_analytics_database, migrated)
+    conn = await asyncpg.connect(as_writer(target))
+    try:
+        tx = conn.transaction()
+        await tx.start()
+        alert = await conn.fetchval(
+            "INSERT INTO analytics.alerts (metric, op, threshold, notify) VALUES ('mrr', 'below', 1, '{}') RETURNING id"
+        )
+        await conn.execute("DELETE FROM analytics.alerts WHERE id = $1", alert)
+        report = await conn.fetchval(
+            "INSERT INTO analytics.reports (name, sections, schedule, format, recipients) "
+            "VALUES ('r', '{mrr}', '0 8 * * 1', 'csv', '{a@example.com}') RETURNING id"
+        )
+        await conn.fetch("SELECT * FROM analytics.report_runs WHERE report_id = $1", report)
+        await conn.execute("DELETE FROM analytics.reports WHERE id = $1", report)
+        await tx.rollback()
+        for statement in (
+            "SELECT * FROM analytics.invoices",
+            "SELECT * FROM analytics.api_requests",
+            "UPDATE analytics.pipeline_state SET stream = stream",
+            "INSERT INTO analytics.report_runs (report_id, due_at) VALUES (1, now())",
+            "DELETE FROM analytics.alert_firings",
+            "TRUNCATE analytics.alerts",
+            "DROP TABLE analytics.reports",
+            "CREATE TABLE analytics.mine (x int)",
+        ):
+            await _refused(conn, statement)
+    finally:
+        await conn.close()

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from app.db_roles import PIPELINE_ROLE
+from app.db_roles import ANALYTICS_WRITER_ROLE, PIPELINE_ROLE
 from offline.harness import DeclaredResource, Evaluation, try_evaluate
 from offline.mocks import ACCOUNT_ID
 from stacks.config import StackConfig, StackConfigError, parse_stack_config
@@ -41,6 +41,7 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SUBNET = "aws:ec2/subnet:Subnet"
 APP_SECRETS = {
     "ANALYTICS_DATABASE_URL": "analytics-reader-url",
+    "ANALYTICS_WRITE_DATABASE_URL": "analytics-writer-url",
     "ANALYTICS_API_TOKENS": "analytics-api-tokens",
     "SESSION_SECRET": "session-secret",
 }
@@ -207,6 +208,23 @@ def test_standbys_admit_every_app_region_and_nothing_else(stack: Evaluation) -> 
         assert any(region in name and primary in name for name in peerings), (region, peerings)
 
 
+def test_analytics_write_url_is_the_writer_login_on_the_primary(stack: Evaluation) -> None:
+    """The app writes alerts, reports and request metrics: to the primary (the standbys are read-only), as its own
+    login (not the pipeline's, which owns every table; grants: analytics revision 0005_app_writer)."""
+    credentials = timescale_secret(stack)
+    url = urlsplit(credentials["writer_url"])
+    assert url.hostname == stack.outputs["timescalePrimaryHost"] != stack.outputs["timescaleReplicaHost"]
+    assert url.username == credentials["writer_username"] == ANALYTICS_WRITER_ROLE
+    assert url.username not in (credentials["username"], credentials["reader_username"])
+    assert url.password == credentials["writer_password"]
+    assert url.password == stack.one(RANDOM, "timescale-writer-password").outputs["result"]
+    assert (url.query, url.port, url.path) == ("sslmode=require", 5432, "/analytics")
+    copies = [v for v in stack.of_type(SECRET_VERSION) if v.name.startswith("analytics-writer-url-")]
+    config = config_of(stack)
+    assert sorted(str(v.region) for v in copies) == sorted(config.aws_region_of(r) for r in config.app_regions)
+    assert all(secret_value(v.inputs["secretString"]) == credentials["writer_url"] for v in copies)
+
+
 def test_cloud_init_admits_the_same_cidrs_and_creates_the_read_only_role(stack: Evaluation) -> None:
     template = stack.one("aws:ec2/launchTemplate:LaunchTemplate", "timescale-lt")
     document = yaml.safe_load(base64.b64decode(template.inputs["userData"]).decode())
@@ -219,6 +237,11 @@ def test_cloud_init_admits_the_same_cidrs_and_creates_the_read_only_role(stack: 
     assert "for cidr in $CLIENT_CIDRS; do" in bootstrap
     assert 'GRANT pg_read_all_data TO :"reader_user"' in bootstrap
     assert "secret reader_password" in bootstrap
+    # The writer login exists before the pipeline's first migration grants it its tables.
+    assert (
+        """ALTER ROLE :"writer_user" WITH LOGIN PASSWORD :'writer' NOSUPERUSER NOCREATEDB NOCREATEROLE;""" in bootstrap
+    )
+    assert "secret writer_password" in bootstrap
 
 
 # --- SES identity (issues 15 and 16) ---------------------------------------------------------------------------------

@@ -82,8 +82,11 @@ def test_analytics_path_pipeline_primary_standbys_and_app_readers(each_stack: Ev
     assert pipeline_reaches & {n.key for n in graph.of_kind("db-replica") + graph.of_kind("db-primary")}
     assert {n.key for n in targets(graph, "analytics", tasks["reports"])} == {timescale_primary.key}
     assert {n.key for n in targets(graph, "replication", timescale_primary)} == {s.key for s in standbys}
-    for service in graph.of_kind("service"):  # app -> the TimescaleDB standbys (ANALYTICS_DATABASE_URL)
-        assert {n.key for n in targets(graph, "analytics", service)} == {s.key for s in standbys}
+    # app -> the TimescaleDB standbys (ANALYTICS_DATABASE_URL) and its primary (ANALYTICS_WRITE_DATABASE_URL)
+    for service in graph.of_kind("service"):
+        assert {n.key for n in targets(graph, "analytics", service)} == {s.key for s in standbys} | {
+            timescale_primary.key
+        }
 
 
 def test_peering_edges_are_the_declared_peerings(each_stack: Evaluation) -> None:

@@ -397,6 +397,10 @@ def test_secrets_come_from_arns_and_never_sit_in_the_environment(stack: Evaluati
                 "name": "ANALYTICS_DATABASE_URL",
                 "valueFrom": regional_secret_arn(stack, region, "analytics-reader-url"),
             },
+            {
+                "name": "ANALYTICS_WRITE_DATABASE_URL",
+                "valueFrom": regional_secret_arn(stack, region, "analytics-writer-url"),
+            },
             {"name": "ORIGIN_VERIFY_SECRET", "valueFrom": origin_secret_arn(stack, region)},
             {"name": "SESSION_SECRET", "valueFrom": regional_secret_arn(stack, region, "session-secret")},
         ]
