@@ -87,13 +87,14 @@ def _database_cidrs(config: StackConfig) -> list[str]:
 
 def _internet_https(region: LogicalRegion, config: StackConfig) -> dict[str, str]:
     """HTTPS beyond this VPC's endpoints, by workload, with the reason. An app task outside the primary's region
-    reads the database's master secret from Secrets Manager in the primary's region: an interface endpoint serves only
-    its own region, and Secrets Manager has no managed prefix list, so that is HTTPS through NAT. The tasks that mail
+    gets the database's master secret (ECS injects it into the migrate container only; the app itself logs in with
+    IAM tokens signed locally) from Secrets Manager in the primary's region: an interface endpoint serves only its own
+    region, and Secrets Manager has no managed prefix list, so that is HTTPS through NAT. The tasks that mail
     (pipeline alerts, reports) reach the SES API the same way."""
     reasons: dict[str, str] = {}
     if region in config.app_regions and region != config.primary_region:
         primary = config.aws_region_of(config.primary_region)
-        reasons["app"] = f"HTTPS to Secrets Manager in {primary} (the database secret; no endpoint here reaches it)"
+        reasons["app"] = f"HTTPS to Secrets Manager in {primary} (master secret of the migrate container)"
     if region == config.primary_region:
         # Alert and report mail: the SES API has no interface endpoint (the SES one serves SMTP only,
         # github.com/aws/aws-sdk/issues/181), so analytics/mailer.py's sesv2 calls leave through NAT.
