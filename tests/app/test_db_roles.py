@@ -19,6 +19,7 @@ from analytics.streams import STREAMS
 from app.db_roles import APP_ROLE, APP_TABLES, PIPELINE_ROLE, PIPELINE_TABLES
 from localdev.cluster import PRIMARY, Cluster
 from tests.app.analytics_helpers import ANALYTICS_DATABASE, as_writer, create_analytics_database
+from tests.app.helpers import Live
 
 OTHER_SCHEMA = "ops_private"
 
@@ -226,3 +227,12 @@ async def test_analytics_writer_writes_what_the_app_writes_and_nothing_else(migr
             await _refused(conn, statement)
     finally:
         await conn.close()
+
+
+async def test_the_session_app_runs_as_the_app_role_on_every_node(healthy: Live) -> None:
+    """Every tests/app test exercises the app as APP_ROLE (tests.app.helpers.cluster_settings): shown per node."""
+    nodes = healthy.app.state.router.nodes
+    assert set(nodes) == {"primary", "eu", "us", "asia"}
+    for node in nodes.values():
+        async with node.connection() as conn:
+            assert await conn.fetchval("SELECT current_user") == APP_ROLE
