@@ -118,7 +118,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _iam_auth(self) -> Self:
-        """IAM tokens are signed for a user and sent as a password, which RDS accepts only over TLS."""
+        """IAM tokens are signed for a user and sent as a password; RDS IAM database authentication requires an SSL
+        connection (AWS re:Post knowledge center, "How do I connect to my Amazon RDS for PostgreSQL ... using IAM
+        authentication?")."""
         if not self.database_iam_auth:
             return self
         if self.database_secret_arn:

@@ -126,14 +126,15 @@ def task_role(
 
 
 def rds_db_user_arn(instance_arn: pulumi.Input[str], resource_id: pulumi.Input[str], user: str) -> pulumi.Output[str]:
-    """`arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<user>`: what `rds-db:connect` names (RDS user
-    guide, "Creating and using an IAM policy for IAM database access"); region and account from the instance's
-    ARN, the resource id (`db-…`, not the identifier) from the instance."""
+    """`arn:<partition>:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<user>`: the only resource type of
+    `rds-db:connect` (Service Authorization Reference, "Actions, resources, and condition keys for Amazon RDS IAM
+    Authentication"; RDS user guide, "Creating and using an IAM policy for IAM database access"); partition, region
+    and account from the instance's ARN, the resource id (`db-…`, not the identifier) from the instance."""
 
     def arn(parts: list[str]) -> str:
         instance, dbi = parts
         fields = instance.split(":")
-        return f"arn:aws:rds-db:{fields[3]}:{fields[4]}:dbuser:{dbi}/{user}"
+        return f"arn:{fields[1]}:rds-db:{fields[3]}:{fields[4]}:dbuser:{dbi}/{user}"
 
     return pulumi.Output.all(instance_arn, resource_id).apply(arn)
 
