@@ -56,6 +56,11 @@ COMPANIES = Stream(
             WHERE (c.region, c.source_updated_at) IS DISTINCT FROM (EXCLUDED.region, EXCLUDED.source_updated_at)
         """,
         """
+        UPDATE analytics.invoice_lines l SET region = s.region, loaded_at = now()
+        FROM pg_temp.staging_companies s
+        WHERE l.company_id = s.id AND l.region <> s.region
+        """,
+        """
         WITH moved AS (
             UPDATE analytics.invoice_events e SET region = s.region, loaded_at = now()
             FROM pg_temp.staging_companies s

@@ -8,13 +8,12 @@ restarted) costs milliseconds where a fresh CREATE DATABASE costs about a second
 import itertools
 from collections.abc import Iterator
 
-import asyncpg
 import pytest
 
 from analytics.migrate import upgrade as upgrade_analytics
 from app.migrate import upgrade as upgrade_app
 from localdev.cluster import PRIMARY, Cluster
-from tests.analytics.helpers import Databases
+from tests.analytics.helpers import Databases, empty
 
 _names = itertools.count(1)
 
@@ -40,18 +39,7 @@ def pair(pg_cluster: Cluster) -> Databases:
 @pytest.fixture
 async def dbs(pair: Databases) -> Databases:
     """The session pair with no rows and no watermarks, so every test starts from nothing."""
-    for dsn, tables in (
-        (pair.source_primary, "fx_rates, invoice_lines, invoices, companies"),
-        (pair.target_dsn, "analytics.invoice_events, analytics.companies, analytics.api_requests, "
-                          "analytics.pipeline_state, analytics.revenue_settings, analytics.invoices, "
-                          "analytics.invoice_lines, analytics.fx_rates, analytics.company_mrr, "
-                          "analytics.company_mrr_native, analytics.mrr_summary"),
-    ):  # fmt: skip
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY")
-        finally:
-            await conn.close()
+    await empty(pair)
     return pair
 
 

@@ -45,6 +45,30 @@ class Databases:
         return self.cluster.dsn(PRIMARY, self.target)
 
 
+SOURCE_TABLES = "fx_rates, invoice_lines, invoices, companies"
+TARGET_TABLES = (
+    "analytics.invoice_events, analytics.companies, analytics.api_requests, analytics.pipeline_state, "
+    "analytics.revenue_settings, analytics.invoices, analytics.invoice_lines, analytics.fx_rates, "
+    "analytics.company_mrr, analytics.company_mrr_native, analytics.mrr_summary"
+)
+
+
+async def _truncate(dsn: str, tables: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY")
+    finally:
+        await conn.close()
+
+
+async def empty(dbs: Databases, *, source: bool = True) -> None:
+    """No rows and no watermarks (TRUNCATE, identities restarted: milliseconds, where CREATE DATABASE costs ~1 s).
+    `source=False` empties only the analytics side, for a full recompute of the same source."""
+    if source:
+        await _truncate(dbs.source_primary, SOURCE_TABLES)
+    await _truncate(dbs.target_dsn, TARGET_TABLES)
+
+
 async def wait_replayed(dbs: Databases, timeout_s: float = 20) -> None:
     """Wait until the pipeline's replica has replayed everything the primary has written so far."""
     lsn = await asyncio.to_thread(dbs.cluster.sql, PRIMARY, "SELECT pg_current_wal_lsn()", "postgres")
