@@ -108,6 +108,7 @@ class TimescaleArgs:
     disk_alarm_percent: float = 80
     memory_alarm_percent: float = 90
     protect: bool = True  # production: protect=True on data, key and backups; no API termination
+    secret_recovery_window_days: int = 30  # how long the deleted credentials secret can be restored (7..30)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -260,7 +261,7 @@ class Timescale(pulumi.ComponentResource):
             region=self.args.aws_region,
             description="TimescaleDB pipeline login and replication password",
             kms_key_id=self.key.arn,
-            recovery_window_in_days=30 if self.args.protect else 7,
+            recovery_window_in_days=self.args.secret_recovery_window_days,
             tags=self._tags("credentials"),
             opts=self._child(protect=self.args.protect),
         )

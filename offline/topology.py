@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
 
+from components.timescale import ROLE_TAG as TIMESCALE_ROLE_TAG
 from offline.harness import DeclaredResource, Evaluation
 
 EdgeKind = Literal["request", "replication", "backup", "peering", "analytics", "alarm"]
@@ -216,7 +217,7 @@ def _database_node(graph: Topology, instance: DeclaredResource) -> str:
         kind: NodeKind = "db-replica" if replica else "db-primary"
         title = "RDS replica" if replica else "RDS primary"
         return _node(graph, instance, kind, f"{title}\n{instance.inputs.get('instanceClass', '')}")
-    primary = (instance.inputs.get("tags") or {}).get("TimescaleRole") == "primary"
+    primary = (instance.inputs.get("tags") or {}).get(TIMESCALE_ROLE_TAG) == "primary"
     kind = "timescale-primary" if primary else "timescale-standby"
     # Inside the picture's TimescaleDB box: the node's name without the component's prefix (primary, standby-1).
     parent = instance.parent_urn.split("::")[-1]

@@ -7,6 +7,7 @@ from typing import Any
 
 from components.regional_secret import RegionalSecret, RegionalSecretArgs
 from components.timescale import Timescale, TimescaleArgs
+from stacks.config import StackConfig
 from stacks.foundation import Foundation
 
 
@@ -16,10 +17,9 @@ class AnalyticsTier:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
-def build_analytics_tier(foundation: Foundation) -> AnalyticsTier:
+def build_analytics_tier(config: StackConfig, foundation: Foundation) -> AnalyticsTier:
     """The cluster, reachable from the pipeline and reports tasks (same VPC) and from every app region's tasks
     (the primary's VPC by security group, the others by their private task subnets over the existing peering)."""
-    config = foundation.config
     primary = config.primary_region
     network = foundation.networks[primary]
     settings = config.timescale
@@ -51,7 +51,8 @@ def build_analytics_tier(foundation: Foundation) -> AnalyticsTier:
             volume_iops=settings.volume_iops,
             volume_throughput=settings.volume_throughput,
             postgres_major=config.database.engine_major,
-            protect=config.is_production,
+            protect=config.protect,
+            secret_recovery_window_days=config.secret_recovery_window_days,
             tags=foundation.tags,
         ),
     )
@@ -65,13 +66,13 @@ def build_analytics_tier(foundation: Foundation) -> AnalyticsTier:
     )
 
 
-def app_analytics_secrets(foundation: Foundation, analytics: AnalyticsTier) -> dict[str, RegionalSecret]:
+def app_analytics_secrets(
+    config: StackConfig, foundation: Foundation, analytics: AnalyticsTier
+) -> dict[str, RegionalSecret]:
     """ECS secrets of the app tasks (INTERFACES.md section 6), copied into every app region: the read-only URL of
     the TimescaleDB standbys, the writer URL of its primary, a generated API token, and a generated key for the
     dashboard's session cookies."""
-    config = foundation.config
     regions = [config.aws_region_of(region) for region in config.app_regions]
-    window = 30 if config.is_production else 7
 
     def secret(name: str, description: str, value: Any = None) -> RegionalSecret:
         return RegionalSecret(
@@ -81,7 +82,7 @@ def app_analytics_secrets(foundation: Foundation, analytics: AnalyticsTier) -> d
                 description=description,
                 aws_regions=regions,
                 value=value,
-                recovery_window_days=window,
+                recovery_window_days=config.secret_recovery_window_days,
                 tags=foundation.tags,
             ),
         )

@@ -41,26 +41,18 @@ class AppTier:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
-def postgres_url(host: pulumi.Input[str], port: int, database: str, user: str | None = None) -> pulumi.Output[str]:
-    """A password-free TLS URL; with `user`, the role the client logs in as (with an IAM token as password)."""
-    login = f"{user}@" if user else ""
-    return pulumi.Output.concat(f"postgresql://{login}", host, ":", str(port), "/", database, "?sslmode=require")
-
-
 def database_environment(config: StackConfig, data: DataTier) -> dict[str, pulumi.Input[str]]:
     """The app contract's database variables (DESIGN.md), built from the data tier; no secret values in here.
     The app logs in as its least-privilege role (APP_ROLE, migration 0006_roles) with RDS IAM tokens."""
     environment: dict[str, pulumi.Input[str]] = {
-        "DATABASE_URL": postgres_url(data.primary_address, data.port, data.database_name, APP_ROLE),
+        "DATABASE_URL": data.url(data.primary, APP_ROLE),
         "DATABASE_PRIMARY_REGION": config.primary_region,
         "DATABASE_IAM_AUTH": "true",
         "DATABASE_MAX_REPLICA_LAG_MS": str(round(config.database.max_replica_lag_seconds * 1000)),
         **POOL_SETTINGS,
     }
-    for region, address in data.replica_addresses.items():
-        environment[f"DATABASE_READ_REPLICA_{region.upper()}"] = postgres_url(
-            address, data.port, data.database_name, APP_ROLE
-        )
+    for region, replica in data.replicas.items():
+        environment[f"DATABASE_READ_REPLICA_{region.upper()}"] = data.url(replica, APP_ROLE)
     return environment
 
 
@@ -68,7 +60,7 @@ def migrate_login(data: DataTier) -> tuple[dict[str, pulumi.Input[str]], dict[st
     """The migrate container's own environment and secrets: the master user of the RDS-managed secret, injected by
     ECS (the execution role reads it) into that container only; the app container and the task role never can."""
     environment: dict[str, pulumi.Input[str]] = {
-        "DATABASE_URL": postgres_url(data.primary_address, data.port, data.database_name),
+        "DATABASE_URL": data.url(data.primary),
         "DATABASE_IAM_AUTH": "false",
     }
     secrets: dict[str, pulumi.Input[str]] = {  # asyncpg takes the user and password from these when the URL has none
@@ -80,13 +72,12 @@ def migrate_login(data: DataTier) -> tuple[dict[str, pulumi.Input[str]], dict[st
 
 def database_instances(data: DataTier) -> list[tuple[pulumi.Output[str], pulumi.Output[str]]]:
     """(ARN, DbiResourceId) of the primary and every replica: where the app's role may connect with IAM."""
-    instances = [data.database.primary, *data.database.replicas.values()]
-    return [(instance.arn, instance.resource_id) for instance in instances]
+    return [(instance.arn, instance.resource_id) for instance in data.instances.values()]
 
 
-def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier, analytics: AnalyticsTier) -> AppTier:
-    config = foundation.config
-    production = config.is_production
+def build_app_tier(
+    config: StackConfig, foundation: Foundation, data: DataTier, edge: EdgeTier, analytics: AnalyticsTier
+) -> AppTier:
     # The analytics pipeline task runs the same image next to the primary, which need not be an app region.
     image_regions = [config.aws_region_of(r) for r in dict.fromkeys([*config.app_regions, config.primary_region])]
     image = AppImage(
@@ -96,7 +87,7 @@ def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier, analy
             dockerfile=DOCKERFILE,
             aws_regions=image_regions,
             repository_name=f"{foundation.prefix}/app",
-            force_delete=not production,
+            force_delete=not config.protect,
             tags=foundation.tags,
         ),
     )
@@ -106,7 +97,7 @@ def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier, analy
         "REQUEST_MAX_BODY_BYTES": str(config.cdn.max_body_bytes),
         "ANALYTICS_BASE_CURRENCY": config.analytics.base_currency,
     }
-    analytics_secrets = app_analytics_secrets(foundation, analytics)
+    analytics_secrets = app_analytics_secrets(config, foundation, analytics)
     migrate_environment, migrate_secrets = migrate_login(data)
     services: dict[str, Service] = {}
     for region in config.app_regions:
@@ -138,10 +129,10 @@ def build_app_tier(foundation: Foundation, data: DataTier, edge: EdgeTier, analy
                 migrate_environment=migrate_environment,
                 migrate_secrets=migrate_secrets,
                 migrate_secret_arns=[data.secret_arn],
-                log_retention_days=365 if production else 30,
+                log_retention_days=config.log_retention_days,
                 # The target group must be attached (listener rule) before a service can register into it.
                 depends_on=[lb],
-                protect=production,
+                protect=config.protect,
                 tags=foundation.tags,
             ),
         )

@@ -417,6 +417,22 @@ class StackConfig(_Model):
     def is_production(self) -> bool:
         return self.environment == "production"
 
+    @property
+    def protect(self) -> bool:
+        """Production keeps its data: deletion protection, final snapshots, `protect=True` on stateful resources,
+        logs and images that outlive the stack. Staging can be destroyed whole."""
+        return self.is_production
+
+    @property
+    def log_retention_days(self) -> int:
+        """Days every log is kept: CloudWatch log groups, VPC flow logs, ALB, CloudFront and WAF logs."""
+        return 365 if self.is_production else 30
+
+    @property
+    def secret_recovery_window_days(self) -> int:
+        """Days a deleted secret stays recoverable (Secrets Manager allows 7..30)."""
+        return 30 if self.is_production else 7
+
     def aws_region_of(self, region: LogicalRegion) -> str:
         return self.regions[region]
 

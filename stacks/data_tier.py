@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
+import pulumi_aws as aws
 
 from components.database import Database, DatabaseArgs
 from components.db_site import DbPlacement
@@ -17,17 +18,44 @@ DATABASE_PORT = 5432
 CLIENT_WORKLOADS = ("app", "pipeline")  # identity security groups admitted in the database's own region
 
 
+@dataclass(frozen=True)
+class DatabaseInstance:
+    """One RDS instance as the other tiers see it: where it is and what names it."""
+
+    label: str  # "primary" or "replica-<logical region>"
+    role: Literal["primary", "replica"]
+    logical_region: LogicalRegion
+    aws_region: str
+    identifier: pulumi.Output[str]  # CloudWatch's DBInstanceIdentifier dimension
+    address: pulumi.Output[str]
+    resource_id: pulumi.Output[str]  # what IAM database authentication (rds-db:connect) names
+    arn: pulumi.Output[str]  # its partition and account, for the rds-db:connect resource
+
+
 @dataclass
 class DataTier:
-    """What later tiers read: where the databases are and how to authenticate."""
+    """What later tiers read: the instances by label, a URL builder and the master secret's ARN."""
 
-    database: Database  # the component itself (the dashboard charts its instances)
-    primary_address: pulumi.Output[str]
-    replica_addresses: dict[LogicalRegion, pulumi.Output[str]]
+    instances: dict[str, DatabaseInstance]  # "primary" first, then "replica-<region>" in config order
     secret_arn: pulumi.Output[str]
     database_name: str = DATABASE_NAME
     port: int = DATABASE_PORT
     outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> DatabaseInstance:
+        return self.instances["primary"]
+
+    @property
+    def replicas(self) -> dict[LogicalRegion, DatabaseInstance]:
+        return {i.logical_region: i for i in self.instances.values() if i.role == "replica"}
+
+    def url(self, instance: DatabaseInstance, user: str | None = None) -> pulumi.Output[str]:
+        """A password-free TLS URL; with `user`, the role the client logs in as (an IAM token is its password)."""
+        login = f"{user}@" if user else ""
+        return pulumi.Output.concat(
+            f"postgresql://{login}", instance.address, ":", str(self.port), "/", self.database_name, "?sslmode=require"
+        )
 
 
 def backup_replication_region(config: StackConfig) -> str | None:
@@ -35,12 +63,12 @@ def backup_replication_region(config: StackConfig) -> str | None:
     return config.backup_replication_region
 
 
-def placement(foundation: Foundation, region: LogicalRegion) -> DbPlacement:
+def placement(config: StackConfig, foundation: Foundation, region: LogicalRegion) -> DbPlacement:
     """A database region's VPC, its same-region workload groups, and the private CIDRs of other app regions."""
     network = foundation.networks[region]
     return DbPlacement(
         logical_region=region,
-        aws_region=foundation.config.aws_region_of(region),
+        aws_region=config.aws_region_of(region),
         vpc_id=network.vpc.id,
         subnet_ids=network.private_subnet_ids,
         client_security_group_ids={
@@ -50,24 +78,22 @@ def placement(foundation: Foundation, region: LogicalRegion) -> DbPlacement:
         },
         client_cidrs=[
             cidr
-            for app_region in foundation.config.app_regions
+            for app_region in config.app_regions
             if app_region != region
             for cidr in foundation.networks[app_region].private_cidrs
         ],
     )
 
 
-def build_data_tier(foundation: Foundation) -> DataTier:
+def build_data_tier(config: StackConfig, foundation: Foundation) -> DataTier:
     """Primary in primaryRegion, one replica per readReplicaRegions entry; production keeps everything safe."""
-    config = foundation.config
     database = config.database
-    production = config.is_production
     db = Database(
         "database",
         DatabaseArgs(
             identifier_prefix=foundation.prefix,
-            primary=placement(foundation, config.primary_region),
-            replicas=[placement(foundation, region) for region in config.read_replica_regions],
+            primary=placement(config, foundation, config.primary_region),
+            replicas=[placement(config, foundation, region) for region in config.read_replica_regions],
             monitoring=foundation.monitoring,
             engine_version=database.engine_version,
             parameter_group_family=database.parameter_group_family,
@@ -78,25 +104,41 @@ def build_data_tier(foundation: Foundation) -> DataTier:
             max_replica_lag_seconds=database.max_replica_lag_seconds,
             # Multi-AZ is what the stack says (the committed staging stack says no); safety defaults say yes.
             multi_az=database.multi_az,
-            protected=production,
+            protected=config.protect,
             backup_replication_region=backup_replication_region(config),
             database_name=DATABASE_NAME,
             port=DATABASE_PORT,
-            log_retention_days=365 if production else 30,
+            log_retention_days=config.log_retention_days,
             tags=foundation.tags,
         ),
     )
-    replica_addresses: dict[LogicalRegion, pulumi.Output[str]] = {
-        region: db.replicas[region].address for region in config.read_replica_regions
+    instances = {"primary": _instance("primary", "primary", config, config.primary_region, db.primary)}
+    for region in config.read_replica_regions:
+        label = f"replica-{region}"
+        instances[label] = _instance(label, "replica", config, region, db.replicas[region])
+    data = DataTier(instances=instances, secret_arn=db.secret_arn)
+    data.outputs = {
+        "databasePrimaryEndpoint": data.primary.address,
+        "databaseReplicaEndpoints": {region: replica.address for region, replica in data.replicas.items()},
+        "databaseSecretArn": db.secret_arn,
     }
-    return DataTier(
-        primary_address=db.primary.address,
-        replica_addresses=replica_addresses,
-        secret_arn=db.secret_arn,
-        database=db,
-        outputs={
-            "databasePrimaryEndpoint": db.primary.address,
-            "databaseReplicaEndpoints": dict(replica_addresses),
-            "databaseSecretArn": db.secret_arn,
-        },
+    return data
+
+
+def _instance(
+    label: str,
+    role: Literal["primary", "replica"],
+    config: StackConfig,
+    region: LogicalRegion,
+    instance: aws.rds.Instance,
+) -> DatabaseInstance:
+    return DatabaseInstance(
+        label=label,
+        role=role,
+        logical_region=region,
+        aws_region=config.aws_region_of(region),
+        identifier=instance.identifier,
+        address=instance.address,
+        resource_id=instance.resource_id,
+        arn=instance.arn,
     )

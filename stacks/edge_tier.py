@@ -9,7 +9,7 @@ from components.cdn import Cdn, CdnArgs
 from components.certificate import ValidationRecords
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.origin_secret import OriginSecret, OriginSecretArgs
-from stacks.config import LogicalRegion
+from stacks.config import LogicalRegion, StackConfig
 from stacks.foundation import Foundation
 
 
@@ -24,16 +24,14 @@ class EdgeTier:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
-def build_edge_tier(foundation: Foundation) -> EdgeTier:
-    config = foundation.config
-    production = config.is_production
+def build_edge_tier(config: StackConfig, foundation: Foundation) -> EdgeTier:
     origin_host = f"origin.{config.domain.name}"
     origin_secret = OriginSecret(
         "origin-verify",
         OriginSecretArgs(
             prefix=foundation.prefix,
             aws_regions=[config.aws_region_of(r) for r in config.app_regions],
-            recovery_window_days=30 if production else 7,
+            recovery_window_days=config.secret_recovery_window_days,
             tags=foundation.tags,
         ),
     )
@@ -54,9 +52,9 @@ def build_edge_tier(foundation: Foundation) -> EdgeTier:
                 hosted_zone_id=config.domain.hosted_zone_id,
                 origin_verify_value=origin_secret.value,
                 monitoring=foundation.monitoring,
-                deletion_protection=production,
-                access_log_expire_days=365 if production else 30,
-                destroy_logs_with_stack=not production,
+                deletion_protection=config.protect,
+                access_log_expire_days=config.log_retention_days,
+                destroy_logs_with_stack=not config.protect,
                 validation_records=validation_records,
                 tags=foundation.tags,
             ),
@@ -74,10 +72,10 @@ def build_edge_tier(foundation: Foundation) -> EdgeTier:
             price_class=config.cdn.price_class,
             rate_limit_per_ip=config.cdn.rate_limit_per_ip,
             max_body_bytes=config.cdn.max_body_bytes,
-            waf_log_retention_days=365 if production else 30,
-            additional_metrics=production,
-            log_expire_days=365 if production else 30,
-            destroy_logs_with_stack=not production,
+            waf_log_retention_days=config.log_retention_days,
+            additional_metrics=config.is_production,
+            log_expire_days=config.log_retention_days,
+            destroy_logs_with_stack=not config.protect,
             tags=foundation.tags,
         ),
     )

@@ -17,9 +17,9 @@ GLOBAL_METRICS_REGION = "us-east-1"
 
 @dataclass
 class Foundation:
-    """What every tier builds on: a VPC per region, peering, alarm topics, naming and tags."""
+    """What every tier builds on: a VPC per region, peering, alarm topics, naming and tags (each tier gets the
+    stack config as its own argument)."""
 
-    config: StackConfig
     prefix: str
     tags: dict[str, str]
     networks: dict[LogicalRegion, Network]
@@ -40,7 +40,7 @@ def build_foundation(config: StackConfig, *, project: str, stack: str) -> Founda
                 az_count=config.network.az_count,
                 single_nat_gateway=config.network.single_nat_gateway,
                 interface_endpoints=DEFAULT_INTERFACE_ENDPOINTS if region in task_regions else (),
-                flow_log_retention_days=365 if config.is_production else 30,
+                flow_log_retention_days=config.log_retention_days,
                 workload_security_groups=_workloads(region, config),
                 database_cidrs=_database_cidrs(config),
                 internet_https=_internet_https(region, config),
@@ -64,7 +64,7 @@ def build_foundation(config: StackConfig, *, project: str, stack: str) -> Founda
         "monitoring",
         MonitoringArgs(prefix=prefix, regions=alarm_regions, alarm_email=config.alarm_email, tags=tags),
     )
-    return Foundation(config=config, prefix=prefix, tags=tags, networks=networks, monitoring=monitoring)
+    return Foundation(prefix=prefix, tags=tags, networks=networks, monitoring=monitoring)
 
 
 def _workloads(region: LogicalRegion, config: StackConfig) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from components.dashboard import Dashboard, DashboardArgs, DatabaseRef, InstanceRef, LoadBalancerRef
 from stacks.analytics_tier import AnalyticsTier
+from stacks.config import StackConfig
 from stacks.data_tier import DataTier
 from stacks.edge_tier import EdgeTier
 from stacks.foundation import Foundation
@@ -19,25 +20,16 @@ class ObservabilityTier:
 
 
 def build_observability_tier(
-    foundation: Foundation, data: DataTier, edge: EdgeTier, analytics: AnalyticsTier
+    config: StackConfig, foundation: Foundation, data: DataTier, edge: EdgeTier, analytics: AnalyticsTier
 ) -> ObservabilityTier:
-    config = foundation.config
     databases = [
         DatabaseRef(
-            identifier=data.database.primary.identifier,
-            aws_region=config.aws_region_of(config.primary_region),
-            logical_region=config.primary_region,
-            role="primary",
-        ),
-        *(
-            DatabaseRef(
-                identifier=data.database.replicas[region].identifier,
-                aws_region=config.aws_region_of(region),
-                logical_region=region,
-                role="replica",
-            )
-            for region in config.read_replica_regions
-        ),
+            identifier=instance.identifier,
+            aws_region=instance.aws_region,
+            logical_region=instance.logical_region,
+            role=instance.role,
+        )
+        for instance in data.instances.values()
     ]
     load_balancers = [
         LoadBalancerRef(

@@ -19,12 +19,12 @@ from stacks.tasks_tier import build_tasks_tier
 def build_platform(config: StackConfig, *, project: str, stack: str) -> dict[str, Any]:
     """Every tier, in dependency order; returns the stack outputs."""
     foundation = build_foundation(config, project=project, stack=stack)
-    data = build_data_tier(foundation)
-    edge = build_edge_tier(foundation)
-    analytics = build_analytics_tier(foundation)
-    app = build_app_tier(foundation, data, edge, analytics)
-    tasks = build_tasks_tier(foundation, data, app, analytics)
-    observability = build_observability_tier(foundation, data, edge, analytics)
+    data = build_data_tier(config, foundation)
+    edge = build_edge_tier(config, foundation)
+    analytics = build_analytics_tier(config, foundation)
+    app = build_app_tier(config, foundation, data, edge, analytics)
+    tasks = build_tasks_tier(config, foundation, data, app, analytics)
+    observability = build_observability_tier(config, foundation, data, edge, analytics)
     outputs: dict[str, Any] = {
         "vpcIds": {region: network.vpc.id for region, network in foundation.networks.items()},
         "alarmTopicArns": {region: topic.arn for region, topic in foundation.monitoring.topics.items()},

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from app.db_roles import PIPELINE_ROLE
 from components.fargate_task import ContainerSpec, FargateTaskArgs
@@ -17,8 +16,9 @@ from components.iam import Statement, connect_to_databases
 from components.mail_identity import MailIdentity, MailIdentityArgs
 from components.scheduled_task import ScheduledTask, ScheduledTaskArgs
 from stacks.analytics_tier import AnalyticsTier
-from stacks.app_tier import AppTier, postgres_url
-from stacks.data_tier import DataTier
+from stacks.app_tier import AppTier
+from stacks.config import StackConfig
+from stacks.data_tier import DatabaseInstance, DataTier
 from stacks.foundation import Foundation
 
 PIPELINE_SCHEDULE = "rate(15 minutes)"
@@ -33,8 +33,9 @@ class TasksTier:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
-def build_tasks_tier(foundation: Foundation, data: DataTier, app: AppTier, analytics: AnalyticsTier) -> TasksTier:
-    config = foundation.config
+def build_tasks_tier(
+    config: StackConfig, foundation: Foundation, data: DataTier, app: AppTier, analytics: AnalyticsTier
+) -> TasksTier:
     primary = config.primary_region
     aws_region = config.aws_region_of(primary)
     network = foundation.networks[primary]
@@ -49,9 +50,8 @@ def build_tasks_tier(foundation: Foundation, data: DataTier, app: AppTier, analy
         ),
     )
     mail_environment = {"MAIL_FROM": mail.sender, "AWS_REGION": aws_region}
-    retention = 365 if config.is_production else 30
 
-    source = _source(foundation, data)
+    source = _source(config, data)
 
     def task(
         name: str, command: tuple[str, ...], extra_statements: Sequence[Statement] = (), **extra: Any
@@ -61,7 +61,7 @@ def build_tasks_tier(foundation: Foundation, data: DataTier, app: AppTier, analy
             image_uri=app.image_uris[aws_region],
             repository_arn=app.repository_arns[aws_region],
             containers=[ContainerSpec(name, command=command)],
-            log_retention_days=retention,
+            log_retention_days=config.log_retention_days,
             task_statements=[mail.send_statement(), *extra_statements],
             tags={**foundation.tags, "Name": f"{name}-task"},
             **extra,
@@ -76,7 +76,7 @@ def build_tasks_tier(foundation: Foundation, data: DataTier, app: AppTier, analy
                 # The source is read as the pipeline's least-privilege role (SELECT on the four tables it copies)
                 # with an RDS IAM token; the task role may connect as that role to that one instance only.
                 environment={
-                    "ANALYTICS_SOURCE_URL": postgres_url(source.address, data.port, data.database_name, PIPELINE_ROLE),
+                    "ANALYTICS_SOURCE_URL": data.url(source, PIPELINE_ROLE),
                     "ANALYTICS_SOURCE_IAM_AUTH": "true",
                     "ANALYTICS_BASE_CURRENCY": config.analytics.base_currency,
                     **mail_environment,
@@ -122,10 +122,10 @@ def build_tasks_tier(foundation: Foundation, data: DataTier, app: AppTier, analy
     )
 
 
-def _source(foundation: Foundation, data: DataTier) -> aws.rds.Instance:
+def _source(config: StackConfig, data: DataTier) -> DatabaseInstance:
     """The main database's replica nearest the primary (the pipeline warns when it must read the primary)."""
-    config = foundation.config
+    replicas = data.replicas
     for region in (config.primary_region, *config.read_replica_regions):
-        if region in data.database.replicas:
-            return data.database.replicas[region]
-    return data.database.primary
+        if region in replicas:
+            return replicas[region]
+    return data.primary
