@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from bench.profile import Profile
+from bench.revenue import RevenueBenchmark
 from bench.servers import ROUTED, AppServer, app_server, wait_ready
 from localdev.cluster import Cluster
 
@@ -54,4 +55,4 @@ class Benchmark(Protocol):
 
 
 # Run in this order after failover and before the many-users run (which saturates the machine).
-EXTENSIONS: Final[tuple[Benchmark, ...]] = ()
+EXTENSIONS: Final[tuple[Benchmark, ...]] = (RevenueBenchmark(),)

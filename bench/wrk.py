@@ -80,8 +80,11 @@ def run_wrk(
     think_max_ms: int = 0,
     threads: int = 1,
     timeout_s: float = 10,
+    script: Path = SCRIPT,
+    script_env: dict[str, str] | None = None,
 ) -> WrkResult:
-    """One closed-loop run (or think-time run when think_max_ms > 0) against url."""
+    """One closed-loop run (or think-time run when think_max_ms > 0) against url; `script`/`script_env` swap in
+    another wrk script (e.g. lua/get.lua) and its settings."""
     binary = shutil.which("wrk")
     if binary is None:
         raise WrkError("wrk is not installed (scripts/bootstrap.sh installs the Debian package)")
@@ -90,10 +93,11 @@ def run_wrk(
         "BENCH_IDS": str(ids),
         "BENCH_COUNTRIES": ",".join(countries),
         "BENCH_THINK_MAX_MS": str(think_max_ms),
+        **(script_env or {}),
     }
     cmd = [
         binary, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration_s))}s",
-        f"--timeout={timeout_s:g}s", "-s", str(SCRIPT), url,
+        f"--timeout={timeout_s:g}s", "-s", str(script), url,
     ]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=duration_s + 120)
     if result.returncode != 0:

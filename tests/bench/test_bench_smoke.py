@@ -95,3 +95,24 @@ def test_infra_figures_and_table(smoke: tuple[dict[str, Any], str]) -> None:
     assert "baseline (same run)" in stdout
     assert "routed vs pgpool" in stdout
     assert "routed vs legacy (h11 + asyncio)" in stdout
+
+
+def test_revenue_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    results, stdout = smoke
+    revenue = results["revenue"]
+    counts = revenue["source_rows"]
+    assert counts["invoice_lines"] == counts["invoices"] > 0
+    assert revenue["initial"]["rows"] >= sum(counts.values())  # every source row reached the analytics database
+    assert revenue["initial_floor"]["rows"] == sum(counts.values())
+    assert revenue["incremental"]["changed_invoices"] == revenue["incremental_floor"]["rows"] > 0
+    for key in ("initial", "initial_floor", "incremental", "incremental_floor"):
+        assert positive(revenue[key]["rows_per_s"]), revenue[key]
+    mrr = revenue["mrr"]
+    assert mrr["months"] == 36
+    assert mrr["mrr"]["errors"] == mrr["reads"]["errors"] == 0
+    for figure in ("rate", "p99_ms"):
+        assert positive(mrr["mrr"][figure])
+        assert positive(mrr["reads"][figure])
+    assert all(positive(value) for value in (*revenue["ratios"].values(), *mrr["ratios"].values()))
+    assert "analytics mrr 36 months" in stdout
+    assert "pipeline 1% change" in stdout
