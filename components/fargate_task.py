@@ -11,6 +11,7 @@ resources keep the URNs they had before this block was factored out of it (no re
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -24,6 +25,39 @@ from components.kms import logs_key
 from components.naming import physical_name
 
 CpuArchitecture = Literal["X86_64", "ARM64"]
+
+# The task sizes Fargate accepts: cpu units -> the memory sizes (MiB) it allows with them. Source: ECS developer guide,
+# "Troubleshoot Amazon ECS task definition invalid CPU or memory errors"
+# (docs.aws.amazon.com/AmazonECS/latest/userguide/task-cpu-memory-error.html), and the RegisterTaskDefinition `memory`
+# parameter: 256 -> 512 MiB, 1 GB, 2 GB (no 1.5 GB); 512 -> 1..4 GB; 1024 -> 2..8 GB; 2048 -> 4..16 GB and
+# 4096 -> 8..30 GB in 1 GB steps; 8192 -> 16..60 GB in 4 GB steps; 16384 -> 32..120 GB in 8 GB steps.
+FARGATE_MEMORY_MIB: Mapping[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+
+def fargate_cpu_error(cpu: int) -> str | None:
+    """None if Fargate offers `cpu` units, else what it offers."""
+    if cpu in FARGATE_MEMORY_MIB:
+        return None
+    return f"allowed: one of {', '.join(map(str, FARGATE_MEMORY_MIB))}"
+
+
+def fargate_memory_error(cpu: int, memory: int) -> str | None:
+    """None if Fargate offers `memory` MiB with `cpu` units (a valid cpu), else the sizes it offers with that cpu."""
+    choices = FARGATE_MEMORY_MIB[cpu]
+    if memory in choices:
+        return None
+    steps = {b - a for a, b in itertools.pairwise(choices)}
+    if len(steps) == 1:
+        return f"allowed with cpu {cpu}: {choices[0]}..{choices[-1]} MiB in steps of {steps.pop()}"
+    return f"allowed with cpu {cpu}: {', '.join(map(str, choices))} MiB"
 
 
 @dataclass(frozen=True)
@@ -66,6 +100,9 @@ class FargateTaskArgs:
     log_group_tags: Mapping[str, str] | None = None  # defaults to `tags`
 
     def __post_init__(self) -> None:
+        size_error = fargate_cpu_error(self.cpu) or fargate_memory_error(self.cpu, self.memory)
+        if size_error:
+            raise ValueError(f"FargateTaskArgs: cpu {self.cpu}, memory {self.memory}: {size_error}")
         if not self.containers:
             raise ValueError("FargateTaskArgs.containers: got none; allowed: at least one container")
         names = [c.name for c in self.containers]

@@ -48,9 +48,23 @@ class NetworkArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+# EC2 CreateSubnet: "The allowed size for an IPv4 subnet is between a /28 netmask (16 IP addresses) and a /16 netmask".
+SMALLEST_SUBNET_PREFIX = 28
+
+
 def subnet_cidrs(cidr: str, az_count: int) -> tuple[list[str], list[str]]:
-    """Split the VPC into eighths: private subnets take the first N (large), public the last N (small)."""
+    """Split the VPC into eighths: private subnets take the first N (large), public the last N (small).
+
+    Each public subnet is the first quarter of eighth 4+i, so at most four AZs fit, and the VPC must be large enough
+    that a quarter of an eighth (prefix + 5) is still a subnet AWS allows."""
     network = ipaddress.IPv4Network(cidr)
+    if not 1 <= az_count <= 4:
+        raise ValueError(f"subnet_cidrs: az_count {az_count}; allowed: 1..4 (eighths 0-3 private, 4-7 public)")
+    if network.prefixlen + 5 > SMALLEST_SUBNET_PREFIX:
+        raise ValueError(
+            f"subnet_cidrs: {cidr} gives /{network.prefixlen + 5} public subnets; allowed: a VPC of "
+            f"/{SMALLEST_SUBNET_PREFIX - 5} or larger (AWS subnets are /16../{SMALLEST_SUBNET_PREFIX})"
+        )
     eighths = list(network.subnets(prefixlen_diff=3))
     private = [str(block) for block in eighths[:az_count]]
     public = [str(next(eighths[4 + i].subnets(prefixlen_diff=2))) for i in range(az_count)]

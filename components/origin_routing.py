@@ -105,44 +105,11 @@ class OriginRouting(pulumi.ComponentResource):
             )
         self.register_outputs({"host": args.host, "healthCheckIds": {r: c.id for r, c in self.health_checks.items()}})
 
-    def _alarm_specs(self, name: str, origin: RegionalOrigin) -> list[AlarmSpec]:
-        args, region = self.args, origin.logical_region
-        return [
-            AlarmSpec(
-                name=f"{name}-{region}-healthy-targets",
-                description=f"App {region}: fewer than {args.min_healthy_targets} healthy tasks behind the ALB; "
-                f"Route 53 takes {region} out of {args.host}",
-                namespace=ALB_NAMESPACE,
-                metric_name="HealthyHostCount",
-                dimensions={
-                    "LoadBalancer": origin.alb_arn_suffix,
-                    "TargetGroup": origin.target_group_arn_suffix,
-                },
-                statistic="Minimum",
-                comparison="LessThanThreshold",
-                threshold=args.min_healthy_targets,
-                evaluation_periods=args.evaluation_minutes,
-                treat_missing_data="breaching",  # no datapoints: the target group or the ALB is gone
-            ),
-            AlarmSpec(
-                name=f"{name}-{region}-app-5xx",
-                description=f"App {region}: more than {args.max_5xx_per_minute} 5xx responses per minute; "
-                f"Route 53 takes {region} out of {args.host}",
-                namespace=ALB_NAMESPACE,
-                metric_name="HTTPCode_Target_5XX_Count",
-                dimensions={"LoadBalancer": origin.alb_arn_suffix},
-                statistic="Sum",
-                threshold=args.max_5xx_per_minute,
-                evaluation_periods=args.evaluation_minutes,
-                treat_missing_data="notBreaching",  # the metric is absent while there are no errors
-            ),
-        ]
-
     def _health_check(self, name: str, origin: RegionalOrigin) -> aws.route53.HealthCheck:
         """Healthy only while every alarm of the region is OK."""
         region, child = origin.logical_region, pulumi.ResourceOptions(parent=self)
         children = []
-        for spec in self._alarm_specs(name, origin):
+        for spec in health_alarm_specs(name, self.args, origin):
             kind = spec.name.removeprefix(f"{name}-{region}-")
             alarm = self.args.monitoring.alarm(spec, region=origin.aws_region, parent=self)
             children.append(
@@ -164,3 +131,38 @@ class OriginRouting(pulumi.ComponentResource):
             tags={**self.args.tags, "Name": f"{name}-{region}"},
             opts=child,
         )
+
+
+def health_alarm_specs(name: str, args: OriginRoutingArgs, origin: RegionalOrigin) -> list[AlarmSpec]:
+    """The two alarms whose health checks decide whether `origin` answers for the origin name (module docstring)."""
+    region = origin.logical_region
+    return [
+        AlarmSpec(
+            name=f"{name}-{region}-healthy-targets",
+            description=f"App {region}: fewer than {args.min_healthy_targets} healthy tasks behind the ALB; "
+            f"Route 53 takes {region} out of {args.host}",
+            namespace=ALB_NAMESPACE,
+            metric_name="HealthyHostCount",
+            dimensions={
+                "LoadBalancer": origin.alb_arn_suffix,
+                "TargetGroup": origin.target_group_arn_suffix,
+            },
+            statistic="Minimum",
+            comparison="LessThanThreshold",
+            threshold=args.min_healthy_targets,
+            evaluation_periods=args.evaluation_minutes,
+            treat_missing_data="breaching",  # no datapoints: the target group or the ALB is gone
+        ),
+        AlarmSpec(
+            name=f"{name}-{region}-app-5xx",
+            description=f"App {region}: more than {args.max_5xx_per_minute} 5xx responses per minute; "
+            f"Route 53 takes {region} out of {args.host}",
+            namespace=ALB_NAMESPACE,
+            metric_name="HTTPCode_Target_5XX_Count",
+            dimensions={"LoadBalancer": origin.alb_arn_suffix},
+            statistic="Sum",
+            threshold=args.max_5xx_per_minute,
+            evaluation_periods=args.evaluation_minutes,
+            treat_missing_data="notBreaching",  # the metric is absent while there are no errors
+        ),
+    ]

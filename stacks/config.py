@@ -31,22 +31,13 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from components.fargate_task import fargate_cpu_error, fargate_memory_error
 from stacks.backup_regions import supported_destinations, unsupported_pair_message
 
 LogicalRegion = Literal["eu", "us", "asia"]
 LOGICAL_REGIONS: tuple[LogicalRegion, ...] = ("eu", "us", "asia")
 Environment = Literal["production", "staging"]
 
-# Fargate's allowed task sizes: cpu units -> (min MiB, max MiB, step MiB), from the ECS developer guide.
-FARGATE_MEMORY: dict[int, tuple[int, int, int]] = {
-    256: (512, 2048, 512),  # 512, 1024, 2048 (1536 is not offered)
-    512: (1024, 4096, 1024),
-    1024: (2048, 8192, 1024),
-    2048: (4096, 16384, 1024),
-    4096: (8192, 30720, 1024),
-    8192: (16384, 61440, 4096),
-    16384: (32768, 122880, 8192),
-}
 SUPPORTED_POSTGRES_MAJORS = (14, 15, 16, 17)
 # Request body limit shared by the WAF rule and the app (REQUEST_MAX_BODY_BYTES); 64 KiB is also the most a
 # CloudFront web ACL can inspect.
@@ -188,8 +179,9 @@ class ServiceConfig(_Model):
     @field_validator("cpu")
     @classmethod
     def _cpu(cls, value: int) -> int:
-        if value not in FARGATE_MEMORY:
-            raise ValueError(f"allowed: one of {', '.join(map(str, FARGATE_MEMORY))}")
+        error = fargate_cpu_error(value)
+        if error:
+            raise ValueError(error)
         return value
 
     @field_validator("memory")
@@ -198,9 +190,9 @@ class ServiceConfig(_Model):
         cpu = info.data.get("cpu")
         if cpu is None:
             return value
-        low, high, step = FARGATE_MEMORY[cpu]
-        if not (low <= value <= high and (value - low) % step == 0):
-            raise ValueError(f"allowed with cpu {cpu}: {low}..{high} MiB in steps of {step}")
+        error = fargate_memory_error(cpu, value)
+        if error:
+            raise ValueError(error)
         return value
 
     @field_validator("desired_count")

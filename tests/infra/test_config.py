@@ -135,7 +135,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str, str]] = [
         {"service": {**SERVICE, "cpu": 256, "memory": 4096}},
         "global-api:service.memory",
         "4096",
-        "with cpu 256: 512..2048",
+        "with cpu 256: 512, 1024, 2048 MiB",
     ),
     (
         "minCount above desiredCount",

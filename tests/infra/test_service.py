@@ -278,9 +278,15 @@ def test_service_runs_privately_behind_its_regions_target_group(stack: Evaluatio
 
 
 def test_clusters_have_container_insights(stack: Evaluation) -> None:
-    for cluster in stack.of_type(CLUSTER):
+    """The API's clusters get per-task metrics (`enhanced`); a scheduled task's cluster the standard `enabled`."""
+    clusters = stack.of_type(CLUSTER)
+    service_clusters = {service.inputs["cluster"] for service in stack.of_type(SERVICE)}
+    assert service_clusters
+    assert service_clusters < {c.outputs["arn"] for c in clusters}
+    for cluster in clusters:
         settings = {s["name"]: s["value"] for s in cluster.inputs["settings"]}
-        assert settings["containerInsights"] in {"enabled", "enhanced"}
+        expected = "enhanced" if cluster.outputs["arn"] in service_clusters else "enabled"
+        assert settings["containerInsights"] == expected, cluster.name
 
 
 def test_autoscaling_on_cpu_and_requests_per_target_within_config(stack: Evaluation) -> None:
