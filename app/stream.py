@@ -9,18 +9,17 @@ endpoint answers 503. sse-starlette writes a comment (`: ping`) every `ping_s` s
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from analytics.alerts import Firing, figures_entry, month_start
+from app import json_money
 from app.analytics_auth import require_analytics_token
 from app.analytics_db import AnalyticsDatabase, AnalyticsUnavailable
 from app.request_summary import request_summary
@@ -34,8 +33,8 @@ REQUESTS_EVERY: Final = 5  # polls between `requests` snapshots
 
 
 def to_json(value: Any) -> str:
-    """The same JSON the HTTP layer writes (Decimal -> number)."""
-    return json.dumps(jsonable_encoder(value), separators=(",", ":"))
+    """The same JSON the analytics endpoints write: Decimals as their exact digits ("150.00", never 150.0)."""
+    return json_money.dumps(value).decode()
 
 
 class Poller:

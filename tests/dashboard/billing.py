@@ -1,10 +1,13 @@
 """Billing history entered through the served app's API, carried into analytics by a real pipeline run."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from analytics import pipeline
+from app.dashboard_query import add_months
 
 
 def subscription(amount: str, start: str, end: str, *, interval: str = "month") -> dict[str, Any]:
@@ -27,6 +30,12 @@ def invoice(client: httpx.Client, company: int, issued: str, lines: list[Any], p
     if paid is not None:
         post(client, f"/api/invoices/{created['id']}/pay", {"paidAt": f"{paid}T00:00:00Z"}, 200)
     return int(created["id"])
+
+
+def current_month_invoice(client: httpx.Client, company: int, amount: Decimal) -> int:
+    """A monthly subscription over the whole current month: that month's MRR grows by `amount`."""
+    start = datetime.now(UTC).date().replace(day=1)
+    return invoice(client, company, f"{start}", [subscription(str(amount), f"{start}", f"{add_months(start, 1)}")])
 
 
 def company(client: httpx.Client, name: str, country: str) -> int:

@@ -1,13 +1,14 @@
 """Dashboard test helpers: the app served by a real uvicorn on a free loopback port (SSE and the browser need a
 real socket), sign-in, and direct access to the analytics tables."""
 
+import asyncio
 import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx
 import uvicorn
@@ -19,6 +20,7 @@ from localdev.cluster import Cluster
 from tests.app.analytics_helpers import TOKEN, analytics_settings
 
 SESSION_SECRET: Final = "dashboard-tests-session-secret-0123456789"
+T = TypeVar("T")
 
 
 def dashboard_settings(cluster: Cluster, analytics_dsn: str | None, **overrides: Any) -> Settings:
@@ -36,6 +38,15 @@ def dashboard_settings(cluster: Cluster, analytics_dsn: str | None, **overrides:
 class Served:
     app: FastAPI
     base_url: str
+    loop: asyncio.AbstractEventLoop
+
+    def call(self, action: Callable[[], T]) -> T:
+        """Run `action` on the server's event loop (its state, e.g. the stream hub, is not thread-safe); wait."""
+
+        async def run() -> T:
+            return action()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
 
 
 @contextlib.contextmanager
@@ -54,7 +65,7 @@ def serve(settings: Settings) -> Iterator[Served]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
     try:
-        yield Served(app, f"http://127.0.0.1:{port}")
+        yield Served(app, f"http://127.0.0.1:{port}", server.servers[0].get_loop())
     finally:
         server.should_exit = True
         thread.join(timeout=15)

@@ -14,8 +14,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from app.stream_hub import Client, StreamHub
 from tests.app.analytics_helpers import TOKEN, bearer
-from tests.dashboard.billing import invoice, run_pipeline, subscription
+from tests.dashboard.billing import current_month_invoice, invoice, run_pipeline, subscription
 from tests.dashboard.helpers import Served
 
 CHROMIUM: Final = "/usr/bin/chromium"
@@ -120,4 +121,41 @@ async def test_page_updates_without_reload_and_shows_an_alert(
     assert await page.evaluate("window.__notReloaded === true")  # the same document: no reload happened
     await expect(page.locator("#alerts li.alert").first).to_contain_text("mrr (all regions) is above", timeout=SLOW_MS)
     assert origins == {urlsplit(served.base_url).netloc}, origins
+    await context.close()
+
+
+def _drop_and_fill(hub: StreamHub) -> list[Client]:
+    """On the server loop: end every open stream as if the network broke, then take every free place, so the
+    browser's reconnect is refused with 503; returns the placeholders."""
+    for client in list(hub.clients):
+        hub._drop(client)  # what the hub does to a client it gives up on
+    placeholders = []
+    while (placeholder := hub.subscribe()) is not None:
+        placeholders.append(placeholder)
+    return placeholders
+
+
+async def test_page_reconnects_by_itself_after_the_stream_breaks_and_is_refused(
+    browser: Browser, served: Served, seeded: dict[str, Any], main_db: str, analytics_dsn: str
+) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await _sign_in(page, served, set())
+    status = page.locator("#live-status")
+    await expect(status).to_have_text(LIVE, timeout=SLOW_MS)
+    await page.evaluate("window.__notReloaded = true")
+    hub: StreamHub = served.app.state.stream_hub
+    placeholders = await asyncio.to_thread(served.call, lambda: _drop_and_fill(hub))
+    # The stream ended and the retry got 503: EventSource gives up on that, the page's own backoff takes over.
+    await expect(status).to_contain_text("Disconnected, reconnecting in", timeout=SLOW_MS)
+    await asyncio.to_thread(served.call, lambda: hub.clients.difference_update(placeholders))
+    await expect(status).to_have_text(LIVE, timeout=SLOW_MS)
+    # The new connection carries updates: a new invoice and pipeline run change the tile without a reload.
+    tile = page.locator('.tile[data-metric="mrr"] .value')
+    before = _number(await tile.inner_text())
+    with httpx.Client(base_url=served.base_url, timeout=30) as client:
+        await asyncio.to_thread(current_month_invoice, client, seeded["us"], Decimal("20.00"))
+    await run_pipeline(main_db, analytics_dsn)
+    await expect(tile).to_have_text(f"{before + 20:,.2f}", timeout=SLOW_MS)
+    assert await page.evaluate("window.__notReloaded === true")
     await context.close()

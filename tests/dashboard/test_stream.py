@@ -1,18 +1,24 @@
 """The live stream: bounded fan-out (latest snapshot wins, slow clients dropped), the per-process client limit,
-heartbeat comments, disconnects noticed, and alert firings delivered as `event: alert`."""
+heartbeat comments (at most 15 s apart by settings), disconnects noticed, every new batch as `event: metrics` with
+the API's current-month `mrr` entry, and alert firings delivered as `event: alert`."""
 
 import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
+from app.settings import ConfigError, Settings, load_settings
 from app.stream_hub import StreamHub
 from tests.app.analytics_helpers import bearer
+from tests.dashboard.billing import current_month_invoice, run_pipeline
 from tests.dashboard.helpers import Served
 
 STREAM = "/api/analytics/stream"
@@ -125,3 +131,62 @@ async def test_client_limit_answers_503_and_disconnects_are_noticed(served: Serv
             await asyncio.sleep(0.05)
         async with _open(client) as again:
             assert again.status_code == 200
+
+
+async def _events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str]]:
+    """(event, data) per Server-Sent Event; comments and blank lines in between are skipped."""
+    event, data = "message", ""
+    async for line in lines:
+        if line.startswith("event:"):
+            event = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            data = line.removeprefix("data:").strip()
+        elif line == "" and data:
+            yield event, data
+            event, data = "message", ""
+
+
+async def _api_current_month(client: httpx.AsyncClient) -> dict[str, Any]:
+    month = f"{datetime.now(UTC):%Y-%m}"
+    response = await client.get("/api/analytics/mrr", params={"from": month, "to": month}, headers=bearer())
+    assert response.status_code == 200, response.text
+    entry: dict[str, Any] = json.loads(response.text, parse_float=str)["months"][0]
+    return entry
+
+
+async def _metrics_until(events: AsyncIterator[tuple[str, str]], want: dict[str, Any]) -> list[Any]:
+    """Every `metrics` payload seen until one equals `want` (10 s at most). Numbers with a fraction are compared
+    as their JSON digits: the stream must write money as exactly as the API does ("150.00", not 150.0)."""
+    seen: list[Any] = []
+    try:
+        async with asyncio.timeout(10):
+            async for event, data in events:
+                if event == "metrics":
+                    seen.append(json.loads(data, parse_float=str))
+                    if seen[-1] == want:
+                        return seen
+    except TimeoutError:
+        pass
+    raise AssertionError(f"no metrics event equal to {want}; seen: {seen}")
+
+
+async def test_every_new_batch_sends_the_apis_current_month_entry(
+    served: Served, seeded: dict[str, int], main_db: str, analytics_dsn: str
+) -> None:
+    async with httpx.AsyncClient(base_url=served.base_url, timeout=30) as client, _open(client) as response:
+        events = _events(response.aiter_lines())
+        before = await _api_current_month(client)
+        await _metrics_until(events, before)  # what the page shows on connecting
+        with httpx.Client(base_url=served.base_url, timeout=30) as sync:
+            await asyncio.to_thread(current_month_invoice, sync, seeded["us"], Decimal("30.00"))
+        await run_pipeline(main_db, analytics_dsn)
+        after = await _api_current_month(client)
+        assert Decimal(after["mrr"]) == Decimal(before["mrr"]) + Decimal("30.00")
+        await _metrics_until(events, after)  # the new batch, as the API now answers it, exactly
+
+
+@pytest.mark.parametrize("heartbeat_ms", [15_001, 60_000])
+def test_the_heartbeat_can_never_be_set_above_15_seconds(heartbeat_ms: int) -> None:
+    with pytest.raises(ConfigError, match="STREAM_HEARTBEAT_MS"):
+        load_settings(stream_heartbeat_ms=heartbeat_ms)
+    assert Settings.model_fields["stream_heartbeat_ms"].default == 15_000
