@@ -20,12 +20,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from email_validator import EmailNotValidError, validate_email
 
+from contracts.environment import AWS_REGION, MAIL_FROM, SMTP_URL
+
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
 
-SMTP_URL_ENV: Final = "SMTP_URL"
-MAIL_FROM_ENV: Final = "MAIL_FROM"
-REGION_ENV: Final = "AWS_REGION"
+SMTP_URL_ENV: Final = SMTP_URL
+MAIL_FROM_ENV: Final = MAIL_FROM
+REGION_ENV: Final = AWS_REGION
 DEFAULT_ATTEMPTS: Final = 3
 DEFAULT_BACKOFF_S: Final = 1.0
 SMTP_TIMEOUT_S: Final = 30.0

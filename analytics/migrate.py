@@ -12,9 +12,10 @@ from alembic.config import Config
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from analytics.timescale import TimescaleSetupError
+from contracts.environment import ANALYTICS_DATABASE_URL
 
 MIGRATIONS: Final = Path(__file__).with_name("migrations")
-TARGET_ENV: Final = "ANALYTICS_DATABASE_URL"
+TARGET_ENV: Final = ANALYTICS_DATABASE_URL
 
 
 def alembic_config(dsn: str) -> Config:

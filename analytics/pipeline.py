@@ -29,13 +29,20 @@ from analytics import alerts, migrate, refresh, revenue
 from analytics.refresh import Window
 from analytics.streams import STREAMS, Stream
 from app.credentials import CredentialsError, iam_login_url
+from contracts.environment import (
+    ANALYTICS_BASE_CURRENCY,
+    ANALYTICS_BATCH_SIZE,
+    ANALYTICS_OVERLAP_SECONDS,
+    ANALYTICS_SOURCE_IAM_AUTH,
+    ANALYTICS_SOURCE_URL,
+)
 
-SOURCE_ENV: Final = "ANALYTICS_SOURCE_URL"
-SOURCE_IAM_ENV: Final = "ANALYTICS_SOURCE_IAM_AUTH"  # true: log in to the source with an RDS IAM token
+SOURCE_ENV: Final = ANALYTICS_SOURCE_URL
+SOURCE_IAM_ENV: Final = ANALYTICS_SOURCE_IAM_AUTH  # true: log in to the source with an RDS IAM token
 TARGET_ENV: Final = migrate.TARGET_ENV
-BATCH_ENV: Final = "ANALYTICS_BATCH_SIZE"
-OVERLAP_ENV: Final = "ANALYTICS_OVERLAP_SECONDS"
-BASE_CURRENCY_ENV: Final = "ANALYTICS_BASE_CURRENCY"
+BATCH_ENV: Final = ANALYTICS_BATCH_SIZE
+OVERLAP_ENV: Final = ANALYTICS_OVERLAP_SECONDS
+BASE_CURRENCY_ENV: Final = ANALYTICS_BASE_CURRENCY
 DEFAULT_BASE_CURRENCY: Final = "USD"
 DEFAULT_BATCH: Final = 5000
 DEFAULT_OVERLAP_S: Final = 300.0

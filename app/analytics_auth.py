@@ -14,6 +14,7 @@ from typing import Final
 from fastapi import HTTPException, Request, Response
 
 from app.settings import Settings
+from contracts.headers import AUTHORIZATION
 
 NO_STORE: Final = "private, no-store"
 _SCHEME: Final = "bearer"
@@ -41,7 +42,7 @@ def _unauthorized(detail: str, error: str | None) -> HTTPException:
 
 def bearer_token(request: Request) -> str | None:
     """The token of a single `Authorization: Bearer <token>` header, or None."""
-    values = request.headers.getlist("Authorization")
+    values = request.headers.getlist(AUTHORIZATION)
     if len(values) != 1:
         return None
     scheme, _, token = values[0].strip().partition(" ")

@@ -12,10 +12,11 @@ from app.geo import country_region
 from app.health import HealthMonitor
 from app.lsn import parse_lsn
 from app.routing import DatabaseUnavailable, Router
+from contracts.headers import CONSISTENCY_TOKEN, DB_NODE
+from contracts.regions import PRIMARY_NODE
 
 router = APIRouter()
 
-TOKEN_HEADER: Final = "X-Consistency-Token"  # noqa: S105 - a header name, not a secret
 _COLUMNS: Final = "id, name, country, region, created_at, updated_at"
 _MAX_ID: Final = 2**63 - 1
 
@@ -66,7 +67,7 @@ def _region(request: Request) -> Region:
 
 def _token(request: Request) -> int | None:
     """The client's consistency token, or a 422 naming the header when it is not one LSN."""
-    values = request.headers.getlist(TOKEN_HEADER)
+    values = request.headers.getlist(CONSISTENCY_TOKEN)
     if not values:
         return None
     lsn = parse_lsn(values[0]) if len(values) == 1 else None
@@ -75,7 +76,7 @@ def _token(request: Request) -> int | None:
             status_code=422,
             detail=[
                 {
-                    "loc": ["header", TOKEN_HEADER],
+                    "loc": ["header", CONSISTENCY_TOKEN],
                     "msg": "must be one LSN as returned by a write, e.g. 0/16B3748",
                     "type": "value_error",
                 }
@@ -97,8 +98,8 @@ async def create_company(body: CompanyIn, request: Request, response: Response) 
         )
 
     row, token = await _db(request).write(insert)
-    response.headers["X-DB-Node"] = "primary"
-    response.headers[TOKEN_HEADER] = token
+    response.headers[DB_NODE] = PRIMARY_NODE
+    response.headers[CONSISTENCY_TOKEN] = token
     return _company(row)
 
 
@@ -110,9 +111,9 @@ async def get_company(
         return await conn.fetchrow(f"SELECT {_COLUMNS} FROM companies WHERE id = $1", company_id)
 
     row, node = await _db(request).read(_region(request), _token(request), select)
-    response.headers["X-DB-Node"] = node
+    response.headers[DB_NODE] = node
     if row is None:
-        raise HTTPException(status_code=404, detail=f"company {company_id} not found", headers={"X-DB-Node": node})
+        raise HTTPException(status_code=404, detail=f"company {company_id} not found", headers={DB_NODE: node})
     return _company(row)
 
 
@@ -131,7 +132,7 @@ async def list_companies(
         )
 
     rows, node = await _db(request).read(_region(request), _token(request), select)
-    response.headers["X-DB-Node"] = node
+    response.headers[DB_NODE] = node
     return [_company(row) for row in rows]
 
 

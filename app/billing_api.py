@@ -13,10 +13,12 @@ from typing import Annotated, Any, Final
 import asyncpg
 from fastapi import APIRouter, Body, HTTPException, Path, Request, Response
 
-from app.api import TOKEN_HEADER, _db, _region, _token
+from app.api import _db, _region, _token
 from app.billing_models import FxRates, InvoiceIn, PaymentIn
 from app.errors import problem
 from app.json_money import MoneyJSONResponse
+from contracts.headers import CONSISTENCY_TOKEN, DB_NODE
+from contracts.regions import PRIMARY_NODE
 
 router = APIRouter()
 
@@ -79,7 +81,8 @@ async def _fetch_invoice(conn: Any, invoice_id: int) -> dict[str, Any] | None:
 
 
 def _written(content: Any, status_code: int, token: str) -> MoneyJSONResponse:
-    return MoneyJSONResponse(content, status_code=status_code, headers={"X-DB-Node": "primary", TOKEN_HEADER: token})
+    headers = {DB_NODE: PRIMARY_NODE, CONSISTENCY_TOKEN: token}
+    return MoneyJSONResponse(content, status_code=status_code, headers=headers)
 
 
 def _not_found(invoice_id: int) -> HTTPException:
@@ -151,8 +154,8 @@ async def get_invoice(invoice_id: InvoiceId, request: Request) -> Response:
         _region(request), _token(request), lambda conn: _fetch_invoice(conn, invoice_id)
     )
     if invoice is None:
-        raise HTTPException(status_code=404, detail=f"invoice {invoice_id} not found", headers={"X-DB-Node": node})
-    return MoneyJSONResponse(invoice, headers={"X-DB-Node": node})
+        raise HTTPException(status_code=404, detail=f"invoice {invoice_id} not found", headers={DB_NODE: node})
+    return MoneyJSONResponse(invoice, headers={DB_NODE: node})
 
 
 async def _transition(request: Request, invoice_id: int, target: str, assignments: str, *args: Any) -> Response:
@@ -239,4 +242,4 @@ async def put_fx_rates(rates: FxRates, request: Request) -> Response:
         )
 
     _, token = await _db(request).write(upsert)
-    return Response(status_code=204, headers={"X-DB-Node": "primary", TOKEN_HEADER: token})
+    return Response(status_code=204, headers={DB_NODE: PRIMARY_NODE, CONSISTENCY_TOKEN: token})

@@ -6,10 +6,11 @@ Middle East and the Caucasus go to ``eu`` (eu-west-1); the Americas, the South A
 territories to ``us`` (us-east-1); the rest of Asia and Oceania to ``asia`` (ap-southeast-1).
 """
 
-from typing import Final, Literal, get_args
+from typing import Final
 
-Region = Literal["eu", "us", "asia"]
-REGIONS: Final[tuple[Region, ...]] = get_args(Region)
+from contracts.regions import REGIONS, Region
+
+__all__ = ["COUNTRY_REGION", "REGIONS", "Region"]
 
 _EU: Final = """
 AD AE AL AM AO AT AX AZ BA BE BF BG BH BI BJ BV BW BY CD CF CG CH CI CM CV CY CZ DE DJ DK DZ EE EG

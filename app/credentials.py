@@ -29,6 +29,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import boto3
 
 from app.settings import Settings
+from contracts.environment import AWS_DEFAULT_REGION, AWS_REGION
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def rds_region(host: str, default: str | None = None) -> str:
             return labels[-1]
     if default:
         return default
-    raise CredentialsError(f"cannot tell the AWS region of {host!r}: not an RDS endpoint and AWS_REGION is not set")
+    raise CredentialsError(f"cannot tell the AWS region of {host!r}: not an RDS endpoint and {AWS_REGION} is not set")
 
 
 def iam_token_fetcher(url: str, *, default_region: str | None = None) -> Fetch:
@@ -185,12 +186,17 @@ class RotatingCredentials:
 NodeCredentials = Callable[[str], RotatingCredentials | None]
 
 
+def sdk_region(environ: Mapping[str, str]) -> str | None:
+    """The task's own region, as the AWS SDKs name it (ECS sets AWS_REGION)."""
+    return environ.get(AWS_REGION) or environ.get(AWS_DEFAULT_REGION)
+
+
 def _fetcher(settings: Settings, url: str, environ: Mapping[str, str]) -> Fetch | None:
     """What reads the login of `url`: the secret, an IAM token for its host, or nothing (the URL says it all)."""
     if settings.database_secret_arn:
         return secret_fetcher(settings.database_secret_arn)
     if settings.database_iam_auth:
-        region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+        region = sdk_region(environ)
         return iam_token_fetcher(url, default_region=region)
     return None
 
@@ -213,7 +219,7 @@ def node_credentials(settings: Settings, environ: Mapping[str, str] = os.environ
 def iam_login_url(url: str, environ: Mapping[str, str] = os.environ) -> str:
     """`url` with a freshly signed IAM token as its password, for a client that connects once within minutes (the
     analytics pipeline's source). Raises CredentialsError when no token can be signed."""
-    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    region = sdk_region(environ)
     username, token = iam_token_fetcher(url, default_region=region)()
     return with_credentials(url, username, token)
 

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.analytics_db import AnalyticsUnavailable
+from app.countries import REGIONS
 from app.dashboard_data import gather
-from app.dashboard_query import REGIONS, DashboardQuery, QueryError
+from app.dashboard_query import DashboardQuery, QueryError
 from app.pages import DASHBOARD, PAGE_HEADERS, SIGN_IN, render, sessions
 
 router = APIRouter(include_in_schema=False)

@@ -10,7 +10,8 @@ from analytics.alerts import Firing
 from app.analytics_api import DEFAULT_FORECAST
 from app.analytics_api import _forecast as invoice_forecast  # the /invoices endpoint's forecast step, shared
 from app.analytics_db import AnalyticsDatabase
-from app.dashboard_query import REGIONS, DashboardQuery, add_months
+from app.countries import REGIONS
+from app.dashboard_query import DashboardQuery, add_months
 from app.dashboard_view import panels
 from app.request_summary import request_summary
 

@@ -9,9 +9,8 @@ from datetime import UTC, date, datetime
 from typing import Final, Literal, cast
 from urllib.parse import urlencode
 
-from app.countries import Region
+from app.countries import REGIONS, Region
 
-REGIONS: Final[tuple[Region, ...]] = ("eu", "us", "asia")
 COHORT_METRICS: Final = ("customers", "mrr")
 DEFAULT_MONTHS: Final = 12
 MAX_MONTHS: Final = 120

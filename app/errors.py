@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from app.routing import DatabaseUnavailable, InvalidToken
+from contracts.headers import CONSISTENCY_TOKEN
 
 EXCERPT_CHARS: Final = 60  # longest echo of a client's input in an error body
 MESSAGE_CHARS: Final = 200
@@ -100,7 +101,7 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
 
 async def invalid_token(request: Request, exc: Exception) -> Response:
     """400 naming the header: the token is beyond anything the primary has written (forged or corrupted)."""
-    return JSONResponse({"detail": [problem(["header", "X-Consistency-Token"], str(exc), "value_error")]}, 400)
+    return JSONResponse({"detail": [problem(["header", CONSISTENCY_TOKEN], str(exc), "value_error")]}, 400)
 
 
 def install(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from app.middleware import EdgeMiddleware
 from app.pools import build_nodes
 from app.routing import Router
 from app.settings import Settings
+from contracts import headers
 
 NO_TELEMETRY: Final[TelemetryConfig] = {"tracing": False, "metrics": False, "logs": False}
 
@@ -62,8 +63,8 @@ def create_app(settings: Settings) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", api.TOKEN_HEADER],
-        expose_headers=["X-Region", "X-DB-Node", api.TOKEN_HEADER],
+        allow_headers=["Content-Type", headers.CONSISTENCY_TOKEN],
+        expose_headers=list(headers.EXPOSED),
         max_age=600,
     )
     # Inside the edge middleware, so a 413 carries X-Region and the security headers like every response.

@@ -1,16 +1,14 @@
 """Which region a request belongs to, from CDN country headers; never raises on hostile input."""
 
 import hmac
-from typing import Final
 
 from starlette.datastructures import Headers
 
 from app.countries import COUNTRY_REGION, Region
+from contracts.headers import GEO, ORIGIN_VERIFY
 
 # Most trusted first: the first of these that is present decides, so a lower-priority header cannot
 # override what the CDN in front of us said (including its "unknown").
-GEO_HEADERS: Final = ("cloudfront-viewer-country", "cf-ipcountry", "x-appengine-country")
-ORIGIN_VERIFY_HEADER: Final = "x-origin-verify"
 
 
 def country_region(value: str) -> Region | None:
@@ -25,7 +23,7 @@ def origin_verified(headers: Headers, secret: str | None) -> bool:
     """True when no secret is configured, or the request carries exactly that secret (constant time)."""
     if secret is None:
         return True
-    values = headers.getlist(ORIGIN_VERIFY_HEADER)
+    values = headers.getlist(ORIGIN_VERIFY)
     if len(values) != 1:
         return False
     return hmac.compare_digest(values[0].encode("latin-1"), secret.encode("utf-8"))
@@ -35,7 +33,7 @@ def resolve_region(headers: Headers, primary: Region, secret: str | None) -> Reg
     """The request's region: first present geo header if valid, else the primary region."""
     if not origin_verified(headers, secret):
         return primary
-    for name in GEO_HEADERS:
+    for name in GEO:
         values = headers.getlist(name)
         if not values:
             continue

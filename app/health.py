@@ -23,7 +23,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from app.pools import Node, NodeName, is_node_busy
+from app.pools import Node, is_node_busy
+from contracts.regions import NodeName
 
 log = logging.getLogger(__name__)
 

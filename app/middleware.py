@@ -15,13 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.geo import resolve_region
 from app.settings import Settings
+from contracts.headers import REGION, VARY
 
 log = logging.getLogger(__name__)
 
 DOCS_PATHS: Final = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 STATIC_TYPES: Final = ("text/css", "text/javascript", "application/javascript", "image/", "font/")
-# Responses differ by these request headers (region, and for reads the consistency token).
-VARY: Final = ("CloudFront-Viewer-Country", "CF-IPCountry", "X-AppEngine-Country", "X-Consistency-Token")
+# Responses differ by the request headers in VARY (region, and for reads the consistency token).
 
 NO_STORE: Final = "private, no-store"
 SHORT: Final = "public, max-age=300"
@@ -80,7 +80,7 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 headers = MutableHeaders(scope=message)
-                headers["X-Region"] = region
+                headers[REGION] = region
                 content_type = headers.get("content-type", "")
                 if "cache-control" not in headers:
                     headers["Cache-Control"] = cache_control(path, message["status"], content_type)

@@ -4,17 +4,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, TypeVar
 
 import asyncpg
 
 from app.credentials import CredentialsError, RotatingCredentials, node_credentials
 from app.settings import Settings
+from contracts.regions import NodeName
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-NodeName = Literal["primary", "eu", "us", "asia"]
 
 # Longest a single statement may run; keeps a half-dead node from holding a request forever.
 STATEMENT_TIMEOUT_S: Final = 10.0

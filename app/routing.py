@@ -28,7 +28,8 @@ import asyncpg
 from app.countries import REGIONS, Region
 from app.health import HealthMonitor, StandbyAsPrimary
 from app.lsn import format_lsn
-from app.pools import DeadlineExceeded, Node, NodeName, is_node_busy, is_node_failure
+from app.pools import DeadlineExceeded, Node, is_node_busy, is_node_failure
+from contracts.regions import NodeName
 
 T = TypeVar("T")
 Query = Callable[[Any], Awaitable[T]]

@@ -35,6 +35,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.countries import Region
 from app.currencies import currency_code
+from contracts import environment as env
 
 
 class ConfigError(Exception):
@@ -111,8 +112,8 @@ class Settings(BaseSettings):
     def _pool_bounds(self) -> Self:
         if self.database_pool_min > self.database_pool_max:
             raise ValueError(
-                f"DATABASE_POOL_MIN ({self.database_pool_min}) must not exceed "
-                f"DATABASE_POOL_MAX ({self.database_pool_max})"
+                f"{env.DATABASE_POOL_MIN} ({self.database_pool_min}) must not exceed "
+                f"{env.DATABASE_POOL_MAX} ({self.database_pool_max})"
             )
         return self
 
@@ -124,18 +125,19 @@ class Settings(BaseSettings):
         if not self.database_iam_auth:
             return self
         if self.database_secret_arn:
-            raise ValueError("DATABASE_IAM_AUTH and DATABASE_SECRET_ARN exclude each other (pick one login)")
-        urls = {"DATABASE_URL": self.database_url}
-        urls.update({f"DATABASE_READ_REPLICA_{region.upper()}": url for region, url in self.replica_urls.items()})
+            raise ValueError(
+                f"{env.DATABASE_IAM_AUTH} and {env.DATABASE_SECRET_ARN} exclude each other (pick one login)"
+            )
+        urls = {env.DATABASE_URL: self.database_url}
+        urls.update({env.DATABASE_READ_REPLICA[region]: url for region, url in self.replica_urls.items()})
+        iam = env.DATABASE_IAM_AUTH
         for name, url in urls.items():
             parts = urlsplit(url)
             sslmode = parse_qs(parts.query).get("sslmode", [""])[-1]
             if not parts.username or parts.password:
-                raise ValueError(f"{name}: with DATABASE_IAM_AUTH the URL names the user and carries no password")
+                raise ValueError(f"{name}: with {iam} the URL names the user and carries no password")
             if sslmode not in _TLS_MODES:
-                raise ValueError(
-                    f"{name}: with DATABASE_IAM_AUTH the URL needs sslmode={'/'.join(_TLS_MODES)} (got {sslmode!r})"
-                )
+                raise ValueError(f"{name}: with {iam} the URL needs sslmode={'/'.join(_TLS_MODES)} (got {sslmode!r})")
         return self
 
     @property
@@ -159,7 +161,7 @@ class Settings(BaseSettings):
         return [o.strip() for o in self.cors_allow_origins.split(",") if o.strip()]
 
 
-_SECRET_VARIABLES = frozenset({"ANALYTICS_API_TOKENS", "ORIGIN_VERIFY_SECRET", "SESSION_SECRET"})
+_SECRET_VARIABLES = frozenset({env.ANALYTICS_API_TOKENS, env.ORIGIN_VERIFY_SECRET, env.SESSION_SECRET})
 
 
 def _describe(error: Any) -> str:

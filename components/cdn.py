@@ -16,7 +16,6 @@ import pulumi_aws as aws
 
 from components.cdn_cache import (
     API_HEADERS,
-    AUTHORIZATION_HEADER,
     BEHAVIOURS,
     CACHED_METHODS,
     CACHING_DISABLED_POLICY_ID,
@@ -26,9 +25,9 @@ from components.cdn_cache import (
 )
 from components.dns import alias_record
 from components.monitoring import AlarmSpec, Monitoring
-from components.origin_secret import ORIGIN_VERIFY_HEADER
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 from components.waf import LOG_GROUP_PREFIX, cloudfront_web_acl, web_acl_logging
+from contracts.headers import AUTHORIZATION, ORIGIN_VERIFY
 
 CLOUDFRONT_REGION = "us-east-1"  # where CloudFront's WAF, certificates and metrics live
 VIEWER_TLS_MINIMUM = "TLSv1.2_2021"
@@ -144,7 +143,7 @@ class Cdn(pulumi.ComponentResource):
                     ),
                     custom_headers=[
                         aws.cloudfront.DistributionOriginCustomHeaderArgs(
-                            name=ORIGIN_VERIFY_HEADER, value=args.origin_verify_value
+                            name=ORIGIN_VERIFY, value=args.origin_verify_value
                         )
                     ],
                 )
@@ -231,7 +230,7 @@ class Cdn(pulumi.ComponentResource):
             headers = cf.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
                 header_behavior="whitelist",
                 headers=cf.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigHeadersArgs(
-                    items=[AUTHORIZATION_HEADER]
+                    items=[AUTHORIZATION]
                 ),
             )
             cookies, queries = "all", "all"

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts import headers
+
 CACHING_DISABLED_POLICY_ID = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
 ONE_YEAR, ONE_DAY, ONE_HOUR = 31_536_000, 86_400, 3_600
@@ -26,10 +28,9 @@ ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # What the API reads from a request, besides the path, the query string and the body. Viewer-sent geo headers
 # (CF-IPCountry, X-AppEngine-Country) are deliberately absent: behind CloudFront only CloudFront's own
 # CloudFront-Viewer-Country may decide a request's region.
-VIEWER_COUNTRY_HEADER = "CloudFront-Viewer-Country"
 API_HEADERS = (
-    VIEWER_COUNTRY_HEADER,
-    "X-Consistency-Token",  # read-your-writes token from the app's write responses
+    headers.CLOUDFRONT_VIEWER_COUNTRY,
+    headers.CONSISTENCY_TOKEN,  # read-your-writes token from the app's write responses
     "Accept",
     "Accept-Language",
     "Content-Type",
@@ -39,7 +40,6 @@ API_HEADERS = (
     "Access-Control-Request-Headers",
     "Access-Control-Request-Method",
 )
-AUTHORIZATION_HEADER = "Authorization"  # the analytics Bearer token: only a cache policy can forward it
 STICKINESS_COOKIES = ("AWSALB", "AWSALBCORS")  # the ALB's lb-cookie stickiness only works if these reach it
 
 

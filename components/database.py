@@ -2,26 +2,26 @@
 
 The master password is generated and rotated by RDS in Secrets Manager (`manage_master_user_password`), so no
 password is ever in config or state; readers get the secret's ARN. Every instance carries the tags the ops
-commands discover databases by (components/tags.py).
+commands discover databases by (contracts/tags.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components import tags as tag_names
 from components.db_alarms import instance_alarms
 from components.db_site import POSTGRES_PORT, DbPlacement, DbSite, DbSiteArgs
 from components.iam import service_trust_policy
 from components.kms import encryption_key
 from components.monitoring import Monitoring
+from contracts import tags as tag_names
+from contracts.tags import DbRole as Role
 
-Role = Literal["primary", "replica"]
 ENGINE = "postgres"
 MASTER_USERNAME = "app_admin"
 BACKUP_WINDOW = "02:00-03:00"  # UTC, quiet hours for the primary's region

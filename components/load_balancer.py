@@ -22,8 +22,8 @@ from components.aws_account import account_id
 from components.certificate import CertificateArgs, DnsValidatedCertificate, ValidationRecords
 from components.dns import alias_record
 from components.monitoring import AlarmSpec, MetricQuery, Monitoring
-from components.origin_secret import ORIGIN_VERIFY_HEADER
 from components.secure_bucket import SecureBucket, SecureBucketArgs
+from contracts.headers import ORIGIN_VERIFY
 
 # AWS-managed prefix list of CloudFront's origin-facing servers (IPv4). Sources: the VPC user guide,
 # https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html, and
@@ -273,7 +273,7 @@ class LoadBalancer(pulumi.ComponentResource):
             conditions=[
                 aws.lb.ListenerRuleConditionArgs(
                     http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
-                        http_header_name=ORIGIN_VERIFY_HEADER, values=[args.origin_verify_value]
+                        http_header_name=ORIGIN_VERIFY, values=[args.origin_verify_value]
                     )
                 )
             ],

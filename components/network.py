@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components import tags as tag_names
 from components.iam import service_trust_policy
 from components.kms import logs_key
 from components.naming import physical_name
+from contracts import tags as tag_names
 
 # Endpoints private Fargate tasks need: image pulls (ecr.api, ecr.dkr; layers come from S3 via the gateway),
 # secrets injection and log delivery.

@@ -14,8 +14,9 @@ import pulumi_aws as aws
 import pulumi_random as random_
 
 from components.kms import encryption_key
+from contracts.environment import ORIGIN_VERIFY_SECRET
+from contracts.headers import ORIGIN_VERIFY
 
-ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 MIN_SECRET_LENGTH = 32
 
 
@@ -64,7 +65,7 @@ class OriginSecret(pulumi.ComponentResource):
                 f"{name}-{region}",
                 region=region,
                 name=f"{args.prefix}/origin-verify",
-                description=f"{ORIGIN_VERIFY_HEADER} value CloudFront sends; the app reads it as ORIGIN_VERIFY_SECRET",
+                description=f"{ORIGIN_VERIFY} value CloudFront sends; the app reads it as {ORIGIN_VERIFY_SECRET}",
                 kms_key_id=key.arn,
                 recovery_window_in_days=args.recovery_window_days,
                 tags=args.tags,

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from components.fargate_task import ContainerSpec, CpuArchitecture, FargateTask, FargateTaskArgs
 from components.iam import Statement, read_secrets
+from contracts.tags import LOGICAL_REGION
 
 CONTAINER_NAME = "app"
 MIGRATE_CONTAINER = "migrate"
@@ -95,7 +96,7 @@ class Service(pulumi.ComponentResource):
         super().__init__("global-api:app:Service", name, None, opts)
         self.args = args
         region, child = args.aws_region, pulumi.ResourceOptions(parent=self)
-        tags = {**args.tags, "LogicalRegion": args.logical_region}
+        tags = {**args.tags, LOGICAL_REGION: args.logical_region}
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             region=region,

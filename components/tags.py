@@ -1,16 +1,11 @@
-"""Tag names every component sets. ops/tags.py reads the same names to find a stack's databases
-(tests/infra/test_tag_contract.py fails if the two drift apart)."""
+"""The tags every taggable resource carries; their names and values are contracts/tags.py's (the ops tool finds a
+stack's databases by them)."""
 
 from __future__ import annotations
 
-PROJECT = "Project"
-STACK = "Stack"
-ENVIRONMENT = "Environment"
-DB_ROLE = "DbRole"  # primary | replica
-LOGICAL_REGION = "LogicalRegion"  # eu | us | asia
-MAX_REPLICA_LAG_SECONDS = "MaxReplicaLagSeconds"
+from contracts.tags import ENVIRONMENT, MANAGED_BY, MANAGED_BY_VALUE, PROJECT, STACK
 
 
 def stack_tags(project: str, stack: str, environment: str) -> dict[str, str]:
     """Tags on every taggable resource: who owns it and how safe it must be kept."""
-    return {PROJECT: project, STACK: stack, ENVIRONMENT: environment, "ManagedBy": "pulumi"}
+    return {PROJECT: project, STACK: stack, ENVIRONMENT: environment, MANAGED_BY: MANAGED_BY_VALUE}

@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from components.aws_account import account_id
 from components.kms import logs_key
-from components.origin_secret import ORIGIN_VERIFY_HEADER
+from contracts import headers
 
 # WAF for CloudFront (scope CLOUDFRONT) exists only in us-east-1, and so must its CloudWatch Logs destination.
 CLOUDFRONT_WAF_REGION = "us-east-1"
@@ -36,7 +36,7 @@ MAX_INSPECTABLE_BODY_BYTES = BODY_INSPECTION_LIMITS_KIB[-1] * 1024
 LOG_GROUP_PREFIX = "aws-waf-logs-"
 # Header values that must never reach the logs: bearer tokens, and the CloudFront -> ALB secret (a viewer could send
 # a guessed or leaked value; logging it would publish it to everyone who reads the logs).
-REDACTED_HEADERS = ("authorization", ORIGIN_VERIFY_HEADER.lower())
+REDACTED_HEADERS = (headers.AUTHORIZATION.lower(), headers.ORIGIN_VERIFY.lower())
 RATE_WINDOW_SECONDS = 300  # the limit counts requests per IP over 5 minutes
 PAYLOAD_TOO_LARGE = 413
 

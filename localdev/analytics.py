@@ -20,10 +20,13 @@ from typing import Final
 
 from analytics.figures import add_months, month_label
 from app.db_roles import PIPELINE_ROLE
+from contracts import environment as variables
+from contracts.regions import Region
 from localdev.cluster import PRIMARY, Cluster
 from localdev.demo import MONTHS, seed_if_empty
 
 ANALYTICS_DATABASE: Final = "analytics"
+SOURCE_REPLICA: Final[Region] = "eu"
 PIPELINE_EVERY_S: Final = 5
 PIPELINE_MARKER: Final = b"localdev.pipeline_loop"  # how `make stop` recognises a left-behind loop
 PIPELINE_PID_FILE: Final = "pipeline.json"
@@ -33,10 +36,11 @@ PIPELINE_LOG: Final = "pipeline.log"
 def analytics_environment(cluster: Cluster) -> dict[str, str]:
     """ANALYTICS_* for the app and the pipeline: analytics database, a random token, source replica."""
     return {
-        "ANALYTICS_DATABASE_URL": cluster.dsn(PRIMARY, ANALYTICS_DATABASE),
-        "ANALYTICS_API_TOKENS": secrets.token_urlsafe(24),
-        "ANALYTICS_BASE_CURRENCY": "USD",
-        "ANALYTICS_SOURCE_URL": cluster.dsn("eu", user=PIPELINE_ROLE),  # a replica, as the pipeline's role (AWS too)
+        variables.ANALYTICS_DATABASE_URL: cluster.dsn(PRIMARY, ANALYTICS_DATABASE),
+        variables.ANALYTICS_API_TOKENS: secrets.token_urlsafe(24),
+        variables.ANALYTICS_BASE_CURRENCY: "USD",
+        # A replica, as the pipeline's role (AWS too).
+        variables.ANALYTICS_SOURCE_URL: cluster.dsn(SOURCE_REPLICA, user=PIPELINE_ROLE),
     }
 
 
@@ -63,7 +67,7 @@ def running_analytics(
         if written:
             print(f"localdev: demo billing history seeded ({written} invoices over {MONTHS} months)")
     # The replica may not have replayed the seed yet: the first run reads the primary so figures exist at once.
-    first_run = {**env, "ANALYTICS_SOURCE_URL": cluster.dsn(PRIMARY, user=PIPELINE_ROLE)}
+    first_run = {**env, variables.ANALYTICS_SOURCE_URL: cluster.dsn(PRIMARY, user=PIPELINE_ROLE)}
     _run("analytics.pipeline", first_run, cwd, "--no-migrate")
     with (run_dir / PIPELINE_LOG).open("ab") as log:  # one progress line per stream per run: not the console
         loop = subprocess.Popen(
@@ -91,7 +95,7 @@ def analytics_hints(base: str, env: Mapping[str, str], run_dir: Path) -> list[st
     """What `make run` prints for the analytics side: the token and a curl over the demo's two years."""
     this_month = datetime.now(UTC).date().replace(day=1)
     first = month_label(add_months(this_month, -(MONTHS - 1)))
-    token = env["ANALYTICS_API_TOKENS"]
+    token = env[variables.ANALYTICS_API_TOKENS]
     return [
         f"localdev: analytics token for this run: {token}"
         f" (pipeline every {PIPELINE_EVERY_S}s, log {run_dir / PIPELINE_LOG}). MRR:",

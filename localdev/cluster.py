@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from contracts.regions import PRIMARY_NODE, REGIONS
+
 PG_BIN: Final = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-PRIMARY: Final = "primary"
-REPLICAS: Final = ("eu", "us", "asia")
+PRIMARY: Final = PRIMARY_NODE
+REPLICAS: Final = REGIONS  # one streaming replica per logical region, named after it
 NODES: Final = (PRIMARY, *REPLICAS)
 DATABASE: Final = "app"
 SUPERUSER: Final = "postgres"

@@ -19,6 +19,9 @@ from typing import Final
 
 from app.db_roles import APP_ROLE
 from app.server import SERVER_STACK
+from contracts import environment as variables
+from contracts.headers import CLOUDFRONT_VIEWER_COUNTRY, DB_NODE
+from contracts.regions import Region
 from localdev.analytics import (
     PIPELINE_MARKER,
     PIPELINE_PID_FILE,
@@ -33,6 +36,7 @@ REPO: Final = Path(__file__).resolve().parent.parent
 LOCAL: Final = REPO / ".local"
 RUN_DIR: Final = LOCAL / "run"
 APP_PID_FILE: Final = "app.json"
+LOCAL_PRIMARY_REGION: Final[Region] = "eu"
 EXAMPLES: Final = (("DE", "eu"), ("US", "us"), ("JP", "asia"))
 MAIL_DIR: Final = LOCAL / "mail"  # what the local SMTP sink received, one .eml per message; kept after stop
 LOCAL_SENDER: Final = "reports@example.com"
@@ -40,9 +44,13 @@ LOCAL_SENDER: Final = "reports@example.com"
 
 def app_environment(cluster: Cluster) -> dict[str, str]:
     """The app's environment (DESIGN.md names) pointing at the local nodes, logged in as the app's role."""
-    env = {**os.environ, "DATABASE_URL": cluster.dsn(PRIMARY, user=APP_ROLE), "DATABASE_PRIMARY_REGION": "eu"}
+    env = {
+        **os.environ,
+        variables.DATABASE_URL: cluster.dsn(PRIMARY, user=APP_ROLE),
+        variables.DATABASE_PRIMARY_REGION: LOCAL_PRIMARY_REGION,
+    }
     for region in REPLICAS:
-        env[f"DATABASE_READ_REPLICA_{region.upper()}"] = cluster.dsn(region, user=APP_ROLE)
+        env[variables.DATABASE_READ_REPLICA[region]] = cluster.dsn(region, user=APP_ROLE)
     return env
 
 
@@ -108,19 +116,19 @@ def run(host: str = "127.0.0.1", port: int = 8000, *, demo: bool = True) -> int:
         sink.start()
         print(f"localdev: starting PostgreSQL primary + {'/'.join(REPLICAS)} replicas under {RUN_DIR}")
         cluster = Cluster.create(RUN_DIR)
-        env = {**app_environment(cluster), "SMTP_URL": sink.url, "MAIL_FROM": LOCAL_SENDER}
+        env = {**app_environment(cluster), variables.SMTP_URL: sink.url, variables.MAIL_FROM: LOCAL_SENDER}
         env |= analytics_environment(cluster)
         # Migrations run as the cluster's superuser (the owner), like the master user's migration container in AWS.
-        migrate_env = {**env, "DATABASE_URL": cluster.dsn(PRIMARY)}
+        migrate_env = {**env, variables.DATABASE_URL: cluster.dsn(PRIMARY)}
         subprocess.run([sys.executable, "-m", "app.migrate"], env=migrate_env, cwd=REPO, check=True)
         services.enter_context(running_analytics(cluster, env, REPO, RUN_DIR, demo=demo))
         proc = subprocess.Popen(app_command(host, port), env=env, cwd=REPO, start_new_session=True)
         (RUN_DIR / APP_PID_FILE).write_text(json.dumps({"pid": proc.pid}))
         base = f"http://{host}:{port}"
         _wait_http(f"{base}/health", proc)
-        print(f"\nlocaldev: app on {base} (primary region eu). Try (X-DB-Node shows the serving node):")
+        print(f"\nlocaldev: app on {base} (primary region {LOCAL_PRIMARY_REGION}). Try ({DB_NODE}: the serving node):")
         for country, region in EXAMPLES:
-            print(f"  curl -si -H 'CloudFront-Viewer-Country: {country}' {base}/api/companies   # -> {region}")
+            print(f"  curl -si -H '{CLOUDFRONT_VIEWER_COUNTRY}: {country}' {base}/api/companies   # -> {region}")
         print("\n".join(analytics_hints(base, env, RUN_DIR)))
         _print_reports_help(env)
         print("localdev: Ctrl-C stops the app and the cluster\n", flush=True)
@@ -144,9 +152,10 @@ def run(host: str = "127.0.0.1", port: int = 8000, *, demo: bool = True) -> int:
 
 def _print_reports_help(env: dict[str, str]) -> None:
     """How to run the report runner against this data plane; its mail lands in MAIL_DIR."""
-    names = ("ANALYTICS_DATABASE_URL", "SMTP_URL", "MAIL_FROM")
+    names = (variables.ANALYTICS_DATABASE_URL, variables.SMTP_URL, variables.MAIL_FROM)
     assignments = " ".join(f"{name}='{env[name]}'" for name in names if env.get(name))
-    print(f"localdev: SMTP sink on {env['SMTP_URL']}; received mail is written to {MAIL_DIR.relative_to(REPO)}/")
+    sink = env[variables.SMTP_URL]
+    print(f"localdev: SMTP sink on {sink}; received mail is written to {MAIL_DIR.relative_to(REPO)}/")
     print(f"  {assignments} uv run --frozen --no-sync python -m analytics.reports   # send due reports")
 
 

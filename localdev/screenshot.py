@@ -9,6 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from contracts.environment import ANALYTICS_API_TOKENS
 from localdev.analytics import analytics_environment, running_analytics
 from localdev.cluster import Cluster, cleanup, free_port
 from localdev.run import LOCAL, REPO, _stop_app, _wait_http, app_command, app_environment
@@ -43,7 +44,7 @@ def main(argv: list[str]) -> int:
             proc = subprocess.Popen(app_command("127.0.0.1", port), env=env, cwd=REPO, start_new_session=True)
             base = f"http://127.0.0.1:{port}"
             _wait_http(f"{base}/health", proc, timeout_s=60)
-            shoot(base, env["ANALYTICS_API_TOKENS"], out)
+            shoot(base, env[ANALYTICS_API_TOKENS], out)
     finally:
         if proc is not None:
             _stop_app(proc)

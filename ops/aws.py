@@ -4,11 +4,17 @@ botocore itself honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_RDS, ...), so poi
 moto server needs no code here.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import boto3
-from mypy_boto3_cloudwatch import CloudWatchClient
-from mypy_boto3_rds import RDSClient
 
 from ops.errors import UsageError
+
+if TYPE_CHECKING:  # boto3-stubs are a dev dependency: the ops tool runs with boto3 alone
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_rds import RDSClient
 
 
 class Aws:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ops import tags
+from contracts import tags
+from contracts.regions import REGIONS
 from ops.aws import Aws
 from ops.discovery import find_stack_databases
 from ops.errors import (
@@ -27,6 +28,7 @@ from ops.output import format_json
 from ops.replication import check_replication
 from ops.stackfile import StackFile, load_stack_file
 
+PRODUCTION_STACK = "production"  # a drill on this stack asks for explicit confirmation
 _AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 
@@ -125,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         "to be available and standalone, and print the follow-up steps.",
     )
     _stack_options(drill)
-    drill.add_argument("--replica", required=True, choices=tags.LOGICAL_REGIONS, help="logical region to promote")
+    drill.add_argument("--replica", required=True, choices=REGIONS, help="logical region to promote")
     drill.add_argument("--execute", action="store_true", help="really promote (default: dry run)")
     drill.add_argument("--yes-production", action="store_true", help="confirm --execute on the production stack")
     drill.add_argument(
@@ -173,7 +175,7 @@ def run_replication_check(args: argparse.Namespace) -> int:
 
 
 def run_failover_drill(args: argparse.Namespace) -> int:
-    production = args.stack.lower() == tags.PRODUCTION_STACK
+    production = args.stack.lower() == PRODUCTION_STACK
     if production and args.execute and not args.yes_production:
         raise UsageError(
             f"refusing to --execute a failover on production stack {args.stack!r} without --yes-production"

@@ -1,13 +1,17 @@
 """Find a stack's RDS primary and replicas across regions by the tags the database component sets."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from mypy_boto3_rds.type_defs import DBInstanceTypeDef
-
-from ops import tags
+from contracts import tags
 from ops.aws import Aws
 from ops.errors import CheckFailed, aws_step
+
+if TYPE_CHECKING:  # boto3-stubs are a dev dependency: the ops tool runs with boto3 alone
+    from mypy_boto3_rds.type_defs import DBInstanceTypeDef
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ def _stack_instances(aws: Aws, stack: str, region: str) -> Iterable[DbInstance]:
         for page in aws.rds(region).get_paginator("describe_db_instances").paginate():
             for raw in page["DBInstances"]:
                 tag_map = _tag_map(aws, region, raw)
-                if tag_map.get(tags.PROJECT) == tags.PROJECT_VALUE and tag_map.get(tags.STACK) == stack:
+                if tag_map.get(tags.PROJECT) == tags.PROJECT_NAME and tag_map.get(tags.STACK) == stack:
                     yield to_instance(region, raw, tag_map)
 
 

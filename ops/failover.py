@@ -1,17 +1,21 @@
 """failover-drill: promote a replica to a standalone primary, or print exactly how it would be done."""
 
+from __future__ import annotations
+
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import WaiterError
-from mypy_boto3_rds import RDSClient
 
-from ops import tags
+from contracts import tags
 from ops.aws import Aws
 from ops.discovery import DbInstance, StackDatabases, to_instance
 from ops.errors import AwsError, CheckFailed, aws_step
+
+if TYPE_CHECKING:  # boto3-stubs are a dev dependency: the ops tool runs with boto3 alone
+    from mypy_boto3_rds import RDSClient
 
 Progress = Callable[[str], None]
 
@@ -56,7 +60,7 @@ class FailoverPlan:
             f"re-point DATABASE_URL in every app region at {endpoint or self.replica.identifier} "
             f"and set DATABASE_PRIMARY_REGION={region}",
             f"remove DATABASE_READ_REPLICA_{region.upper()}: that node is now the primary",
-            f"set {tags.PROJECT_VALUE}:primaryRegion: {region} in Pulumi.{self.stack}.yaml and run `pulumi up` "
+            f"set {tags.PROJECT_NAME}:primaryRegion: {region} in Pulumi.{self.stack}.yaml and run `pulumi up` "
             "to re-create the read replicas from the new primary (and re-tag DbRole)",
             f"stop writes to {old}, then retire it or rebuild it as a replica",
             f"run `python -m ops replication-check --stack {self.stack}` once the new replicas exist",

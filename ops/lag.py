@@ -1,13 +1,17 @@
 """Read each replica's CloudWatch ReplicaLag (Maximum per minute) over a window, one query per region."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
+from typing import TYPE_CHECKING
 
 from ops.aws import Aws
 from ops.errors import aws_step
+
+if TYPE_CHECKING:  # boto3-stubs are a dev dependency: the ops tool runs with boto3 alone
+    from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from ops import tags
+from contracts import tags
 from ops.aws import Aws
 from ops.discovery import DbInstance, StackDatabases, find_stack_databases
 from ops.lag import LagSample, replica_lag

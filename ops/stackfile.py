@@ -11,8 +11,9 @@ from typing import Any
 
 import yaml
 
+from contracts.regions import REGIONS as LOGICAL_REGIONS
+from contracts.tags import PROJECT_NAME
 from ops.errors import UsageError
-from ops.tags import LOGICAL_REGIONS, PROJECT_VALUE
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,10 @@ def project_name(project_dir: Path) -> str:
     """The config namespace: the `name` in Pulumi.yaml, else the project's known name."""
     path = project_dir / "Pulumi.yaml"
     if not path.exists():
-        return PROJECT_VALUE
+        return PROJECT_NAME
     document = _load_yaml(path)
     name = document.get("name") if isinstance(document, dict) else None
-    return name if isinstance(name, str) and name else PROJECT_VALUE
+    return name if isinstance(name, str) and name else PROJECT_NAME
 
 
 def _regions(path: Path, key: str, value: Any) -> dict[str, str]:

@@ -10,6 +10,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from contracts import tags
+
 RDS_INSTANCE = "aws:rds/instance:Instance"
 S3_BUCKET = "aws:s3/bucket:Bucket"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -168,7 +170,7 @@ def production_databases_protected(resource_type: str, props: Mapping[str, Any])
     """A production database cannot be deleted by an accidental `pulumi destroy` or console click."""
     if resource_type != RDS_INSTANCE:
         return []
-    if (props.get("tags") or {}).get("Environment") == "production" and not props.get("deletionProtection"):
+    if (props.get("tags") or {}).get(tags.ENVIRONMENT) == tags.PRODUCTION and not props.get("deletionProtection"):
         return ["production RDS instance without deletionProtection"]
     return []
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from components.regional_secret import RegionalSecret, RegionalSecretArgs
 from components.timescale import Timescale, TimescaleArgs
+from contracts import environment as env
 from stacks.config import StackConfig
 from stacks.foundation import Foundation
 
@@ -88,18 +89,18 @@ def app_analytics_secrets(
         )
 
     return {
-        "ANALYTICS_DATABASE_URL": secret(
+        env.ANALYTICS_DATABASE_URL: secret(
             "analytics-reader-url",
-            "Read-only TimescaleDB standby URL with credentials (ANALYTICS_DATABASE_URL of the app)",
+            f"Read-only TimescaleDB standby URL with credentials ({env.ANALYTICS_DATABASE_URL} of the app)",
             analytics.timescale.reader_url,
         ),
         # What the app writes (alerts, reports, request metrics) goes to the primary as its writer login.
-        "ANALYTICS_WRITE_DATABASE_URL": secret(
+        env.ANALYTICS_WRITE_DATABASE_URL: secret(
             "analytics-writer-url",
-            "TimescaleDB primary URL of the app's writer login (ANALYTICS_WRITE_DATABASE_URL of the app)",
+            f"TimescaleDB primary URL of the app's writer login ({env.ANALYTICS_WRITE_DATABASE_URL} of the app)",
             analytics.timescale.writer_url,
         ),
         # One generated token; operators add more by writing a comma-separated list into the secret.
-        "ANALYTICS_API_TOKENS": secret("analytics-api-tokens", "Bearer tokens of /api/analytics (comma-separated)"),
-        "SESSION_SECRET": secret("session-secret", "Signing key of the dashboard's session cookies"),
+        env.ANALYTICS_API_TOKENS: secret("analytics-api-tokens", "Bearer tokens of /api/analytics (comma-separated)"),
+        env.SESSION_SECRET: secret("session-secret", "Signing key of the dashboard's session cookies"),
     }

@@ -13,6 +13,7 @@ from components.iam import connect_to_databases
 from components.image import AppImage, AppImageArgs
 from components.origin_routing import OriginRouting, OriginRoutingArgs, RegionalOrigin
 from components.service import Service, ServiceArgs
+from contracts import environment as env
 from stacks.analytics_tier import AnalyticsTier, app_analytics_secrets
 from stacks.config import StackConfig
 from stacks.data_tier import DataTier
@@ -24,10 +25,10 @@ DOCKERFILE = ROOT / "app" / "Dockerfile"
 # Per-task pool sizes and timeouts (DESIGN.md names). With maxCount tasks in every app region, the primary sees at
 # most maxCount x regions x DATABASE_POOL_MAX connections, well inside RDS's max_connections for the classes used.
 POOL_SETTINGS = {
-    "DATABASE_POOL_MIN": "2",
-    "DATABASE_POOL_MAX": "10",
-    "DATABASE_ACQUIRE_TIMEOUT": "2000",
-    "DATABASE_IDLE_TIMEOUT": "300000",
+    env.DATABASE_POOL_MIN: "2",
+    env.DATABASE_POOL_MAX: "10",
+    env.DATABASE_ACQUIRE_TIMEOUT: "2000",
+    env.DATABASE_IDLE_TIMEOUT: "300000",
 }
 
 
@@ -45,14 +46,14 @@ def database_environment(config: StackConfig, data: DataTier) -> dict[str, pulum
     """The app contract's database variables (DESIGN.md), built from the data tier; no secret values in here.
     The app logs in as its least-privilege role (APP_ROLE, migration 0006_roles) with RDS IAM tokens."""
     environment: dict[str, pulumi.Input[str]] = {
-        "DATABASE_URL": data.url(data.primary, APP_ROLE),
-        "DATABASE_PRIMARY_REGION": config.primary_region,
-        "DATABASE_IAM_AUTH": "true",
-        "DATABASE_MAX_REPLICA_LAG_MS": str(round(config.database.max_replica_lag_seconds * 1000)),
+        env.DATABASE_URL: data.url(data.primary, APP_ROLE),
+        env.DATABASE_PRIMARY_REGION: config.primary_region,
+        env.DATABASE_IAM_AUTH: "true",
+        env.DATABASE_MAX_REPLICA_LAG_MS: str(round(config.database.max_replica_lag_seconds * 1000)),
         **POOL_SETTINGS,
     }
     for region, replica in data.replicas.items():
-        environment[f"DATABASE_READ_REPLICA_{region.upper()}"] = data.url(replica, APP_ROLE)
+        environment[env.DATABASE_READ_REPLICA[region]] = data.url(replica, APP_ROLE)
     return environment
 
 
@@ -60,12 +61,12 @@ def migrate_login(data: DataTier) -> tuple[dict[str, pulumi.Input[str]], dict[st
     """The migrate container's own environment and secrets: the master user of the RDS-managed secret, injected by
     ECS (the execution role reads it) into that container only; the app container and the task role never can."""
     environment: dict[str, pulumi.Input[str]] = {
-        "DATABASE_URL": data.url(data.primary),
-        "DATABASE_IAM_AUTH": "false",
+        env.DATABASE_URL: data.url(data.primary),
+        env.DATABASE_IAM_AUTH: "false",
     }
     secrets: dict[str, pulumi.Input[str]] = {  # asyncpg takes the user and password from these when the URL has none
-        "PGUSER": pulumi.Output.concat(data.secret_arn, ":username::"),
-        "PGPASSWORD": pulumi.Output.concat(data.secret_arn, ":password::"),
+        env.PGUSER: pulumi.Output.concat(data.secret_arn, ":username::"),
+        env.PGPASSWORD: pulumi.Output.concat(data.secret_arn, ":password::"),
     }
     return environment, secrets
 
@@ -94,8 +95,8 @@ def build_app_tier(
     # The app answers 413 above the same body limit the WAF enforces at the edge (INTERFACES.md section 6).
     environment = {
         **database_environment(config, data),
-        "REQUEST_MAX_BODY_BYTES": str(config.cdn.max_body_bytes),
-        "ANALYTICS_BASE_CURRENCY": config.analytics.base_currency,
+        env.REQUEST_MAX_BODY_BYTES: str(config.cdn.max_body_bytes),
+        env.ANALYTICS_BASE_CURRENCY: config.analytics.base_currency,
     }
     analytics_secrets = app_analytics_secrets(config, foundation, analytics)
     migrate_environment, migrate_secrets = migrate_login(data)
@@ -122,8 +123,8 @@ def build_app_tier(
                 max_count=config.service.max_count,
                 environment=environment,
                 secrets={
-                    "ORIGIN_VERIFY_SECRET": edge.origin_secret.secret_arns[aws_region],
-                    **{env: secret.secret_arns[aws_region] for env, secret in analytics_secrets.items()},
+                    env.ORIGIN_VERIFY_SECRET: edge.origin_secret.secret_arns[aws_region],
+                    **{name: secret.secret_arns[aws_region] for name, secret in analytics_secrets.items()},
                 },
                 task_statements=connect_to_databases(database_instances(data), APP_ROLE, "ConnectAsAppRole"),
                 migrate_environment=migrate_environment,

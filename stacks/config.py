@@ -32,11 +32,13 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from components.fargate_task import fargate_cpu_error, fargate_memory_error
+from contracts.regions import REGIONS, Region
+from contracts.tags import Environment
 from stacks.backup_regions import supported_destinations, unsupported_pair_message
 
-LogicalRegion = Literal["eu", "us", "asia"]
-LOGICAL_REGIONS: tuple[LogicalRegion, ...] = ("eu", "us", "asia")
-Environment = Literal["production", "staging"]
+# The names are shared with the app, the ops tool and localdev (contracts/); the config keys use them as is.
+LogicalRegion = Region
+LOGICAL_REGIONS = REGIONS
 
 SUPPORTED_POSTGRES_MAJORS = (14, 15, 16, 17)
 # Request body limit shared by the WAF rule and the app (REQUEST_MAX_BODY_BYTES); 64 KiB is also the most a

@@ -15,6 +15,7 @@ from components.fargate_task import ContainerSpec, FargateTaskArgs
 from components.iam import Statement, connect_to_databases
 from components.mail_identity import MailIdentity, MailIdentityArgs
 from components.scheduled_task import ScheduledTask, ScheduledTaskArgs
+from contracts import environment as env
 from stacks.analytics_tier import AnalyticsTier
 from stacks.app_tier import AppTier
 from stacks.config import StackConfig
@@ -49,7 +50,7 @@ def build_tasks_tier(
             tags=foundation.tags,
         ),
     )
-    mail_environment = {"MAIL_FROM": mail.sender, "AWS_REGION": aws_region}
+    mail_environment = {env.MAIL_FROM: mail.sender, env.AWS_REGION: aws_region}
 
     source = _source(config, data)
 
@@ -76,12 +77,12 @@ def build_tasks_tier(
                 # The source is read as the pipeline's least-privilege role (SELECT on the four tables it copies)
                 # with an RDS IAM token; the task role may connect as that role to that one instance only.
                 environment={
-                    "ANALYTICS_SOURCE_URL": data.url(source, PIPELINE_ROLE),
-                    "ANALYTICS_SOURCE_IAM_AUTH": "true",
-                    "ANALYTICS_BASE_CURRENCY": config.analytics.base_currency,
+                    env.ANALYTICS_SOURCE_URL: data.url(source, PIPELINE_ROLE),
+                    env.ANALYTICS_SOURCE_IAM_AUTH: "true",
+                    env.ANALYTICS_BASE_CURRENCY: config.analytics.base_currency,
                     **mail_environment,
                 },
-                secrets={"ANALYTICS_DATABASE_URL": pulumi.Output.concat(timescale.secret_arn, ":url::")},
+                secrets={env.ANALYTICS_DATABASE_URL: pulumi.Output.concat(timescale.secret_arn, ":url::")},
                 secret_arns=[timescale.secret_arn],
                 extra_statements=connect_to_databases(
                     [(source.arn, source.resource_id)], PIPELINE_ROLE, "ConnectAsPipelineRole"
@@ -101,9 +102,9 @@ def build_tasks_tier(
             task=task(
                 "reports",
                 ("python", "-m", "analytics.reports"),
-                environment={"ANALYTICS_BASE_CURRENCY": config.analytics.base_currency, **mail_environment},
+                environment={env.ANALYTICS_BASE_CURRENCY: config.analytics.base_currency, **mail_environment},
                 # The runner records its runs, so it uses the primary's login (not the app's read-only one).
-                secrets={"ANALYTICS_DATABASE_URL": pulumi.Output.concat(timescale.secret_arn, ":url::")},
+                secrets={env.ANALYTICS_DATABASE_URL: pulumi.Output.concat(timescale.secret_arn, ":url::")},
                 secret_arns=[timescale.secret_arn],
             ),
             schedule_expression=REPORTS_SCHEDULE,

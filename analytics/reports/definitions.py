@@ -7,9 +7,10 @@ from croniter import croniter
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from contracts.regions import Region
+
 Section = Literal["mrr", "movements", "churn", "cohorts", "invoices"]
 Format = Literal["csv", "xlsx", "pdf"]
-Region = Literal["eu", "us", "asia"]
 SECTIONS: Final[tuple[Section, ...]] = get_args(Section)
 # A schedule may fire at most hourly: after downtime every due time of the last 24 hours is sent, so this bounds
 # the catch-up to 24 mails per report; finance reports are daily, weekly or monthly anyway.

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from app.api import TOKEN_HEADER
+from contracts.headers import CONSISTENCY_TOKEN
 from tests.app.helpers import Live
 
 _ids = itertools.count(1)
@@ -71,7 +71,7 @@ async def test_create_stores_the_contract_example_exactly(live: Live, company: i
     response = await live.client.post("/api/invoices", json=invoice_body(company, externalId=external_id))
     assert response.status_code == 201, response.text
     assert response.headers["X-DB-Node"] == "primary"
-    assert TOKEN_HEADER in response.headers
+    assert CONSISTENCY_TOKEN in response.headers
     body = exact(response)
     assert body["status"] == "issued"
     assert body["total"] == Decimal("188.00")  # 49.00 * 2 - 10.00 + 100.00
@@ -121,7 +121,7 @@ async def test_create_stores_the_contract_example_exactly(live: Live, company: i
     assert stored["currency"] == "EUR"
     assert lines == 2
     fetched = await live.client.get(
-        f"/api/invoices/{body['id']}", headers={TOKEN_HEADER: response.headers[TOKEN_HEADER]}
+        f"/api/invoices/{body['id']}", headers={CONSISTENCY_TOKEN: response.headers[CONSISTENCY_TOKEN]}
     )
     assert fetched.status_code == 200
     assert exact(fetched) == body
@@ -144,7 +144,7 @@ async def test_repeated_external_id_answers_200_with_the_stored_invoice(live: Li
     other_body = invoice_body(company, externalId=external_id, currency="USD", lines=[subscription_line(amount="10")])
     again = await live.client.post("/api/invoices", json=other_body)
     assert again.status_code == 200, again.text
-    assert TOKEN_HEADER in again.headers
+    assert CONSISTENCY_TOKEN in again.headers
     assert exact(again) == exact(first)
     conn = await _primary(live)
     try:
@@ -245,7 +245,7 @@ async def test_pay_then_void_is_409_and_pay_again_is_409(live: Live, company: in
     invoice_id = await _new_invoice(live, company)
     paid = await live.client.post(f"/api/invoices/{invoice_id}/pay", json={"paidAt": "2026-01-10T12:00:00Z"})
     assert paid.status_code == 200, paid.text
-    assert TOKEN_HEADER in paid.headers
+    assert CONSISTENCY_TOKEN in paid.headers
     assert paid.json()["status"] == "paid"
     assert paid.json()["paidAt"] == "2026-01-10T12:00:00Z"
     for action in ("void", "pay"):
@@ -300,7 +300,7 @@ async def test_fx_rates_upsert_and_answer_204(live: Live) -> None:
     ]
     response = await live.client.put("/api/fx-rates", json=rates)
     assert response.status_code == 204, response.text
-    assert TOKEN_HEADER in response.headers
+    assert CONSISTENCY_TOKEN in response.headers
     again = await live.client.put("/api/fx-rates", json=[{"date": "2026-01-01", "currency": "EUR", "rate": "1.1"}])
     assert again.status_code == 204
     conn = await _primary(live)

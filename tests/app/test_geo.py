@@ -5,9 +5,10 @@ from hypothesis import strategies as st
 from starlette.datastructures import Headers
 
 from app.countries import REGIONS, Region
-from app.geo import GEO_HEADERS, country_region, resolve_region
+from app.geo import country_region, resolve_region
+from contracts.headers import GEO, ORIGIN_VERIFY
 
-NAMES = st.sampled_from([*GEO_HEADERS, "x-origin-verify", "x-other"])
+NAMES = st.sampled_from([*GEO, ORIGIN_VERIFY, "x-other"])
 VALUES = st.one_of(
     st.binary(max_size=64),
     st.sampled_from([b"DE", b"jp", b" us ", b"XX", b"T1", b"ZZ", b"\xc9S", b"D\x00", b"de,jp"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -37,6 +38,38 @@ def modules_run(evaluation: Evaluation) -> set[str]:
     return modules
 
 
+def _module_files(module: str) -> list[Path]:
+    """The files Python executes to import `module` from the repository: its packages' __init__.py, then the
+    module itself (and a package's __main__.py, which `python -m` runs)."""
+    parts, files = module.split("."), []
+    for depth in range(1, len(parts) + 1):
+        files.append(ROOT.joinpath(*parts[:depth], "__init__.py"))
+    files += [ROOT.joinpath(*parts).with_suffix(".py"), ROOT.joinpath(*parts, "__main__.py")]
+    return [file for file in files if file.is_file()]
+
+
+def repository_packages_imported(module: str) -> set[str]:
+    """Top-level repository packages `module` needs, directly or through other repository modules (read from the
+    source, nothing imported), so a package the image lacks shows here rather than as an ImportError in ECS."""
+    packages: set[str] = set()
+    seen: set[Path] = set()
+    pending = [module]
+    while pending:
+        name = pending.pop()
+        for file in _module_files(name):
+            if file in seen:
+                continue
+            seen.add(file)
+            packages.add(name.split(".")[0])
+            for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    pending += [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    pending += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        pending = [n for n in pending if (ROOT / n.split(".")[0]).is_dir()]
+    return packages
+
+
 def test_every_module_a_task_runs_ships_in_the_image(each_stack: Evaluation) -> None:
     files, copied = context_files(), copied_dirs()
     modules = modules_run(each_stack)
@@ -47,3 +80,16 @@ def test_every_module_a_task_runs_ships_in_the_image(each_stack: Evaluation) -> 
         runnable = {str(base.with_suffix(".py")), str(base / "__main__.py")}  # a module or a package
         assert runnable & files, f".dockerignore keeps {base} (.py or /__main__.py) out of the build context"
     assert not any(f.startswith(("tests/", ".venv/", ".local/")) for f in files)
+
+
+def test_every_repository_package_a_task_imports_ships_in_the_image(each_stack: Evaluation) -> None:
+    """The app and the jobs import contracts/ (names shared with the infra): it must be copied like app/."""
+    files, copied = context_files(), copied_dirs()
+    for module in modules_run(each_stack):
+        packages = repository_packages_imported(module)
+        assert "contracts" in packages, module  # the walk reaches the shared names
+        for package in packages:
+            assert package in copied, f"app/Dockerfile does not COPY {package}/ (imported by {module})"
+            assert f"{package}/__init__.py" in files, f".dockerignore keeps {package}/ out of the build context"
+        # The image has only the app's dependency group: infrastructure code would not even import there.
+        assert not packages & {"stacks", "components", "offline", "policy", "ops", "localdev", "bench", "tests"}

@@ -47,7 +47,7 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def component_tags(stack: str, role: str, logical_region: str, **extra: str) -> list[TagTypeDef]:
-    """The tags the database component puts on an RDS instance (see ops/tags.py)."""
+    """The tags the database component puts on an RDS instance (contracts/tags.py)."""
     pairs = {"Project": "global-api", "Stack": stack, "DbRole": role, "LogicalRegion": logical_region, **extra}
     return [{"Key": key, "Value": value} for key, value in pairs.items()]
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 import ops
+from contracts.regions import REGIONS as LOGICAL_REGIONS
 from ops.errors import UsageError
 from ops.stackfile import load_stack_file
-from ops.tags import LOGICAL_REGIONS
 
 REPO_ROOT = Path(ops.__file__).resolve().parents[1]
 
