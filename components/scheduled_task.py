@@ -14,8 +14,10 @@ that key, which Scheduler needs to read the target when it invokes it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import pulumi
 import pulumi_aws as aws
@@ -27,6 +29,37 @@ from components.kms import encryption_key
 from components.monitoring import AlarmSpec, Monitoring
 
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
+# EventBridge Scheduler's expression forms (Scheduler API reference, CreateSchedule ScheduleExpression; EventBridge
+# user guide, "Rate expressions reference"): rate(value unit) with a positive integer and minute(s) | hour(s) | day(s),
+# singular exactly when the value is 1; cron(fields) with six fields; at(yyyy-mm-ddThh:mm:ss).
+_RATE = re.compile(r"rate\((?P<value>\d+) (?P<unit>minute|hour|day)(?P<plural>s?)\)")
+_CRON = re.compile(r"cron\((?P<fields>[^()]*)\)")
+_AT = re.compile(r"at\((?P<when>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)")
+CRON_FIELDS = 6  # minutes hours day-of-month month day-of-week year
+
+
+def schedule_expression_error(expression: str) -> str | None:
+    """None if EventBridge Scheduler accepts the expression's form, else what it accepts."""
+    if rate := _RATE.fullmatch(expression):
+        value, plural = int(rate["value"]), bool(rate["plural"])
+        if value < 1:
+            return "allowed: rate(value unit) with a positive value"
+        if plural != (value > 1):
+            unit = rate["unit"] + ("s" if value > 1 else "")
+            return f"allowed: rate({value} {unit}) (the unit is singular exactly when the value is 1)"
+        return None
+    if cron := _CRON.fullmatch(expression):
+        fields = cron["fields"].split()
+        if len(fields) != CRON_FIELDS:
+            return f"allowed: cron(minutes hours day-of-month month day-of-week year), {CRON_FIELDS} fields"
+        return None
+    if at := _AT.fullmatch(expression):
+        try:
+            datetime.fromisoformat(at["when"])
+        except ValueError:
+            return "allowed: at(yyyy-mm-ddThh:mm:ss) naming a real date and time"
+        return None
+    return "allowed: rate(value minute|minutes|hour|hours|day|days), cron(<6 fields>) or at(yyyy-mm-ddThh:mm:ss)"
 
 
 @dataclass(frozen=True)
@@ -45,11 +78,9 @@ class ScheduledTaskArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        expression = self.schedule_expression
-        if not expression.startswith(("rate(", "cron(", "at(")) or not expression.endswith(")"):
-            raise ValueError(
-                f"ScheduledTaskArgs.schedule_expression: got {expression!r}; allowed: rate(...), cron(...) or at(...)"
-            )
+        problem = schedule_expression_error(self.schedule_expression)
+        if problem:
+            raise ValueError(f"ScheduledTaskArgs.schedule_expression: got {self.schedule_expression!r}; {problem}")
 
 
 class ScheduledTask(pulumi.ComponentResource):

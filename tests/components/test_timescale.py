@@ -1,0 +1,92 @@
+"""The TimescaleDB cluster's pure parts: what its arguments refuse, the node layout, and the bootstrap template.
+
+The declared cluster (instances, volumes, alarms, the rendered bootstrap) is tested in tests/infra/test_timescale.py.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+import pytest
+
+from components.monitoring import Monitoring
+from components.timescale import TEMPLATE_PATH, TIMESCALE_RELEASES, TimescaleArgs, ami_parameter, render_cloud_init
+
+
+def args(**overrides: Any) -> TimescaleArgs:
+    base: dict[str, Any] = {
+        "aws_region": "eu-west-1",
+        "vpc_id": "vpc-1",
+        "vpc_cidr": "10.10.0.0/16",
+        "subnet_ids": ["subnet-a", "subnet-b", "subnet-c"],
+        "availability_zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        "client_security_groups": {"app": "sg-app"},
+        "monitoring": cast(Monitoring, object()),  # only the constructor creates alarms through it
+        "zone_name": "global-api-production.internal",
+    }
+    return TimescaleArgs(**{**base, **overrides})
+
+
+def test_nodes_are_a_primary_then_numbered_standbys() -> None:
+    assert args(replicas=0).nodes == ["primary"]
+    assert args(replicas=2).nodes == ["primary", "standby-1", "standby-2"]
+
+
+def test_hosts_are_names_in_the_private_zone() -> None:
+    cluster = args()
+    assert cluster.primary_host == "timescale-primary.global-api-production.internal"
+    assert cluster.replica_host == "timescale-replica.global-api-production.internal"
+
+
+@pytest.mark.parametrize("replicas", [3, 4, -1])
+def test_each_node_needs_its_own_az(replicas: int) -> None:
+    with pytest.raises(ValueError, match=rf"replicas={replicas}: .* only 3 private subnets .* \(allowed: 0\.\.2\)"):
+        args(replicas=replicas)
+
+
+def test_subnets_and_zones_must_be_aligned() -> None:
+    with pytest.raises(ValueError, match="subnet_ids and availability_zones must be aligned"):
+        args(availability_zones=["eu-west-1a", "eu-west-1b"])
+
+
+def test_only_a_pinned_postgres_major_is_accepted() -> None:
+    assert set(TIMESCALE_RELEASES) == {14, 15, 16, 17}
+    for major, (postgres, timescaledb) in TIMESCALE_RELEASES.items():
+        assert postgres.split(".")[0] == str(major)  # the pinned minor belongs to its major
+        assert re.fullmatch(r"\d+\.\d+\.\d+", timescaledb)
+    with pytest.raises(ValueError, match=r"postgres_major=13: no pinned TimescaleDB pair \(allowed: 14, 15, 16, 17\)"):
+        args(postgres_major=13)
+
+
+def test_the_ami_parameter_names_ubuntus_architecture() -> None:
+    """Ubuntu names x86_64 `amd64`; an arm64 node must never boot an amd64 image."""
+    assert ami_parameter("x86_64").split("/")[-4] == "amd64"
+    assert ami_parameter("arm64").split("/")[-4] == "arm64"
+    assert ami_parameter("arm64").startswith("/aws/service/canonical/ubuntu/server/24.04/")
+
+
+def placeholders() -> set[str]:
+    return set(re.findall(r"@@\{(\w+)\}", TEMPLATE_PATH.read_text()))
+
+
+def test_every_placeholder_filled_renders_without_any_left() -> None:
+    names = placeholders()
+    assert names
+    rendered = render_cloud_init({name: f"<{name}>" for name in names})
+    assert "@@{" not in rendered
+    assert all(f"<{name}>" in rendered for name in names)
+
+
+def test_a_missing_value_fails_instead_of_shipping_a_broken_bootstrap() -> None:
+    names = sorted(placeholders())
+    with pytest.raises(KeyError, match=names[0]):
+        render_cloud_init({name: "x" for name in names[1:]})
+
+
+def test_shell_variables_pass_through_untouched() -> None:
+    """`@@` is the delimiter so the script's own `$VAR` and `${VAR}` need no escaping."""
+    rendered = render_cloud_init({name: "x" for name in placeholders()})
+    shell = re.findall(r"\$\{?\w+", TEMPLATE_PATH.read_text())
+    assert shell
+    assert re.findall(r"\$\{?\w+", rendered) == shell
