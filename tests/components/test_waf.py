@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from components.origin_secret import ORIGIN_VERIFY_HEADER
 from components.waf import (
     LOG_GROUP_PREFIX,
     MAX_INSPECTABLE_BODY_BYTES,
@@ -22,6 +21,7 @@ from components.waf import (
     _rate_rule,
     body_inspection_limit,
 )
+from contracts import headers
 from stacks.config import MAX_BODY_BYTES, MIN_BODY_BYTES
 
 KIB = 1024
@@ -69,6 +69,7 @@ def test_the_rate_rule_counts_per_ip_over_five_minutes() -> None:
 
 
 def test_secrets_are_redacted_by_their_lower_case_names() -> None:
-    assert set(REDACTED_HEADERS) == {"authorization", ORIGIN_VERIFY_HEADER.lower()}
+    assert set(REDACTED_HEADERS) == {"authorization", "x-origin-verify"}
+    assert set(REDACTED_HEADERS) == {headers.AUTHORIZATION.lower(), headers.ORIGIN_VERIFY.lower()}
     assert all(header == header.lower() for header in REDACTED_HEADERS)
     assert LOG_GROUP_PREFIX == "aws-waf-logs-"
