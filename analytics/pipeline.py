@@ -89,9 +89,16 @@ def _log_progress(progress: Progress) -> None:
     log.info("%s", progress.line())
 
 
-async def _connect(dsn: str, what: str, env: str) -> Any:
+# The pipeline's statements are small per batch, but their temp-table joins look huge to the planner (a temp table
+# has no statistics), so PostgreSQL's JIT would compile each one: measured 1.3 s of compilation for a statement that
+# then ran in milliseconds, 80 % of a run. Off for the pipeline's sessions only.
+TARGET_SETTINGS: Final = {"application_name": "analytics-pipeline", "jit": "off"}
+SOURCE_SETTINGS: Final = {"application_name": "analytics-pipeline"}
+
+
+async def _connect(dsn: str, what: str, env: str, settings: dict[str, str]) -> Any:
     try:
-        return await asyncpg.connect(dsn, timeout=15)
+        return await asyncpg.connect(dsn, timeout=15, server_settings=settings)
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
         raise PipelineError(f"cannot connect to the {what} ({env}): {exc}") from None
 
@@ -224,9 +231,9 @@ async def run(
     base_currency: str = DEFAULT_BASE_CURRENCY,
 ) -> RunReport:
     """One pipeline run over every stream. Raises PipelineError for anything an operator must fix."""
-    source = await _connect(source_dsn, "source database", SOURCE_ENV)
+    source = await _connect(source_dsn, "source database", SOURCE_ENV, SOURCE_SETTINGS)
     try:
-        conn = await _connect(target_dsn, "analytics database", TARGET_ENV)
+        conn = await _connect(target_dsn, "analytics database", TARGET_ENV, TARGET_SETTINGS)
         try:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RUN_LOCK):
                 raise PipelineError("another pipeline run holds the analytics database's run lock; not starting")

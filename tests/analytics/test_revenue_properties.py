@@ -159,7 +159,7 @@ async def _assert_matches_reference(dbs: Databases, history: History) -> None:
         _assert_movements_add_up(got["mrr"])
 
 
-@settings(max_examples=3, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=histories(), batch_size=st.sampled_from([3, 5000]))
 async def test_sql_equals_reference_incrementally_and_after_full_recompute(
     pair: Databases, case: tuple[History, dict[str, Any]], batch_size: int
