@@ -4,9 +4,10 @@ real socket), sign-in, and direct access to the analytics tables."""
 import asyncio
 import contextlib
 import socket
+import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -77,3 +78,19 @@ def signed_in_cookies(base_url: str, token: str = TOKEN) -> httpx.Cookies:
         response = client.post("/dashboard/sign-in", data={"token": token})
         assert response.status_code == 303, response.text
         return client.cookies
+
+
+async def insert_requests(
+    conn: Any, region: str, latencies_ms: Sequence[float], *, age_s: float, status: int = 200
+) -> None:
+    """Request samples as the app's flusher writes them, `age_s` seconds old (route '/test/…' marks them ours)."""
+    await conn.executemany(
+        "INSERT INTO analytics.api_requests (ts, region, route, status, latency_ms)"
+        " VALUES (now() - make_interval(secs => $1), $2, '/test/requests', $3, $4)",
+        [(age_s, region, status, latency) for latency in latencies_ms],
+    )
+
+
+def p95(latencies_ms: Sequence[float]) -> float:
+    """The 95th percentile with linear interpolation (PostgreSQL's percentile_cont), as the dashboard rounds it."""
+    return round(statistics.quantiles(latencies_ms, n=20, method="inclusive")[18], 1)

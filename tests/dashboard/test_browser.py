@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -17,7 +18,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from app.stream_hub import Client, StreamHub
 from tests.app.analytics_helpers import TOKEN, bearer
 from tests.dashboard.billing import current_month_invoice, invoice, run_pipeline, subscription
-from tests.dashboard.helpers import Served
+from tests.dashboard.helpers import Served, insert_requests, p95
 
 CHROMIUM: Final = "/usr/bin/chromium"
 ARGS: Final = [
@@ -158,4 +159,27 @@ async def test_page_reconnects_by_itself_after_the_stream_breaks_and_is_refused(
     await run_pipeline(main_db, analytics_dsn)
     await expect(tile).to_have_text(f"{before + 20:,.2f}", timeout=SLOW_MS)
     assert await page.evaluate("window.__notReloaded === true")
+    await context.close()
+
+
+async def test_request_rates_and_p95_update_live(
+    browser: Browser, served: Served, seeded: dict[str, Any], analytics: asyncpg.Connection
+) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await _sign_in(page, served, set())
+    # The first `metrics` event always refreshes the panels once; after it only new data would.
+    await expect(page.locator("#live-status")).to_have_text(re.compile(r"^Live: updated "), timeout=SLOW_MS)
+    refreshed = await page.locator("#content").get_attribute("data-updated")
+    await page.evaluate("window.__notReloaded = true")
+    asia = page.locator('#table-requests tr[data-region="asia"]')
+    await expect(asia.locator('td[data-key="p95Ms"]')).to_have_text("\N{EM DASH}")  # nothing from asia yet
+    latencies = [10.0 * k for k in range(1, 11)]
+    await insert_requests(analytics, "asia", latencies, age_s=5, status=502)
+    # The stream's `requests` snapshot (every few polls) rewrites the row in place.
+    await expect(asia.locator('td[data-key="p95Ms"]')).to_have_text(str(p95(latencies)), timeout=SLOW_MS)
+    await expect(asia.locator('td[data-key="serverErrors"]')).to_have_text("10")
+    await expect(asia.locator('td[data-key="recentRatePerSecond"]')).to_have_text(str(round(10 / 60, 3)))
+    assert await page.evaluate("window.__notReloaded === true")
+    assert await page.locator("#content").get_attribute("data-updated") == refreshed  # not a panel refresh
     await context.close()

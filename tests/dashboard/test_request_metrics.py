@@ -4,6 +4,7 @@ route templates, the daily aggregate filled, counters in /health/regional, and a
 import asyncio
 import time
 from collections.abc import Sequence
+from html.parser import HTMLParser
 
 import asyncpg
 import httpx
@@ -11,9 +12,10 @@ import pytest
 from fastapi import FastAPI, HTTPException
 
 from app.request_metrics import UNMATCHED, RequestMetrics, RequestMetricsMiddleware, Sample
+from app.request_summary import request_summary
 from localdev.cluster import Cluster
 from tests.app.analytics_helpers import unreachable_dsn
-from tests.dashboard.helpers import Served, dashboard_settings, serve
+from tests.dashboard.helpers import Served, dashboard_settings, insert_requests, p95, serve, signed_in_cookies
 
 
 def test_a_full_buffer_drops_and_counts_instead_of_growing() -> None:
@@ -130,3 +132,79 @@ def test_analytics_down_costs_no_request_and_drops_are_counted(migrated: Cluster
         assert counters["dropped"] >= 50
         assert counters["buffered"] <= 100
         assert counters["flushed"] == 0
+
+
+EU_RECENT = [float(ms) for ms in range(1, 21)]  # the last minute
+EU_EARLIER = 250.0  # a 503, half an hour ago
+ASIA = [10.0 * k for k in range(1, 11)]  # ten minutes ago
+
+
+async def _known_requests(conn: asyncpg.Connection) -> None:
+    await conn.execute("DELETE FROM analytics.api_requests WHERE region IN ('eu', 'asia')")
+    await insert_requests(conn, "eu", EU_RECENT, age_s=20)
+    await insert_requests(conn, "eu", [EU_EARLIER], age_s=1800, status=503)
+    await insert_requests(conn, "eu", [9999.0], age_s=2 * 3600)  # older than the hour: not counted
+    await insert_requests(conn, "asia", ASIA, age_s=600)
+
+
+EXPECTED = {
+    "eu": {"requests": 21, "ratePerSecond": round(21 / 3600, 3), "recentRatePerSecond": round(20 / 60, 3),
+           "p95Ms": p95([*EU_RECENT, EU_EARLIER]), "serverErrors": 1},
+    "asia": {"requests": 10, "ratePerSecond": round(10 / 3600, 3), "recentRatePerSecond": 0.0,
+             "p95Ms": p95(ASIA), "serverErrors": 0},
+}  # fmt: skip
+
+
+async def test_the_last_hour_per_region_rates_p95_and_errors(analytics: asyncpg.Connection) -> None:
+    await _known_requests(analytics)
+    summary = {row.pop("region"): row for row in await request_summary(analytics, None)}
+    assert {region: summary[region] for region in ("eu", "asia")} == EXPECTED
+    assert [row["region"] for row in await request_summary(analytics, "asia")] == ["asia"]
+
+
+class _RequestsTable(HTMLParser):
+    """The dashboard's requests table: region -> {data-key: text}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, dict[str, str]] = {}
+        self._region: str | None = None
+        self._key: str | None = None
+        self._in_table = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "table":
+            self._in_table = a.get("id") == "table-requests"
+        elif self._in_table and tag == "tr" and a.get("data-region"):
+            self._region = a["data-region"]
+            self.rows[self._region or ""] = {}
+        elif self._in_table and tag == "td" and self._region:
+            self._key = a.get("data-key")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "table"):
+            self._key = None
+
+    def handle_data(self, data: str) -> None:
+        if self._key and self._region:
+            self.rows[self._region][self._key] = data.strip()
+
+
+@pytest.mark.parametrize("region", [None, "asia"])
+async def test_the_dashboard_shows_the_last_hour_per_region(
+    served: Served, analytics: asyncpg.Connection, region: str | None
+) -> None:
+    await _known_requests(analytics)
+    params = {"region": region} if region else {}
+    async with httpx.AsyncClient(base_url=served.base_url, cookies=signed_in_cookies(served.base_url)) as client:
+        response = await client.get("/dashboard", params=params, timeout=60)
+    assert response.status_code == 200, response.text
+    table = _RequestsTable()
+    table.feed(response.text)
+    assert list(table.rows) == ([region] if region else ["eu", "us", "asia"])
+    for shown in table.rows:
+        if shown in EXPECTED:
+            want = EXPECTED[shown]
+            assert table.rows[shown] == {key: str(want[key]) for key in ("ratePerSecond", "recentRatePerSecond",
+                                                                          "p95Ms", "serverErrors")}, shown  # fmt: skip
