@@ -34,7 +34,7 @@ typecheck: bootstrap
 	uv run --frozen --no-sync mypy .
 
 pytest: bootstrap
-	uv run --frozen --no-sync pytest
+	uv run --frozen --no-sync pytest -n auto --dist loadfile
 
 lint-workflows: bootstrap
 	./scripts/lint-workflows.sh

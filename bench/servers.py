@@ -22,9 +22,13 @@ ROUTED: Final = "app.main:app"
 FLOOR: Final = "bench.floor:app"
 # The server stack the image ran before uvicorn[standard]: the pure-Python h11 parser on the default asyncio loop.
 LEGACY_STACK: Final = ("--loop", "asyncio", "--http", "h11")
-# Keep-alive longer than the longest think time, and a deep accept queue for thousands of users connecting at once.
+# Keep-alive longer than the longest think time (the stack's own, later on the command line, wins when it sets one),
+# and a deep accept queue for thousands of users connecting at once.
 KEEP_ALIVE_S: Final = 75
 BACKLOG: Final = 16384
+# wrk holds one connection per user, where in production the ALB pools its connections to a task: so the benchmark
+# lifts the image's per-process connection limit (app/http_limits.py MAX_CONCURRENCY) to what 10,000 users need.
+CONNECTION_LIMIT: Final = BACKLOG
 # uvicorn's supervisor restarts a worker that misses a 5 s health check; thousands of users connecting at once on a
 # shared 2-core machine can keep a worker's loop busy that long (asyncio accepts the whole backlog in one callback).
 WORKER_HEALTHCHECK_S: Final = 60
@@ -137,6 +141,7 @@ def app_server(
         "--workers", str(workers), "--no-access-log", "--log-level", "warning",
         "--timeout-keep-alive", str(KEEP_ALIVE_S), "--backlog", str(BACKLOG),
         "--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_S), *stack,
+        "--limit-concurrency", str(CONNECTION_LIMIT),
     ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(

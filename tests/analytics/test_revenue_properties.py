@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,8 @@ from tests.analytics.revenue_helpers import (
     write_invoice,
     write_rates,
 )
+
+pytestmark = pytest.mark.slow  # ten generated histories through the real pipeline: started first in parallel runs
 
 START, END = date(2025, 12, 1), date(2027, 3, 1)
 CURRENCIES = ("USD", "EUR", "GBP")  # base USD; EUR has rates from the start, GBP only from mid-2026

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the whole `python -m bench --smoke` (about a minute): started first in parallel runs
+
 REPO = Path(__file__).resolve().parents[2]
 
 
