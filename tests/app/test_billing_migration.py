@@ -56,10 +56,12 @@ async def test_rows_from_0003_stay_valid_and_void_rows_get_their_void_time(billi
     assert rows[1]["voided_at"] <= rows[1]["updated_at"]  # the backfill moved updated_at: the pipeline re-reads it
     assert all(r["external_id"] is None for r in rows)
     issued = await _invoice(billing_db, "1.00")
+    before = await billing_db.fetchval("SELECT clock_timestamp()")
     voided_at = await billing_db.fetchval(
         "UPDATE invoices SET status = 'void' WHERE id = $1 RETURNING voided_at", issued
     )
-    assert voided_at is not None  # filled in by the trigger
+    after = await billing_db.fetchval("SELECT clock_timestamp()")
+    assert before <= voided_at <= after  # filled in by the trigger with the time of the void
     with pytest.raises(asyncpg.CheckViolationError, match="invoices_voided_at_check"):
         await billing_db.execute("UPDATE invoices SET voided_at = NULL WHERE id = $1", issued)
     with pytest.raises(asyncpg.CheckViolationError, match="invoices_voided_at_check"):

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from offline.harness import try_evaluate
+from stacks.config import StackConfigError
 from tests.infra.helpers import stack_config
 
 
@@ -39,7 +40,8 @@ def test_no_collection_runs_during_an_evaluation(collections: list[int]) -> None
 
 def test_collector_is_back_after_a_failed_evaluation() -> None:
     _, error = try_evaluate("staging", stack_config("staging", primaryRegion="mars"))
-    assert error is not None
+    assert isinstance(error, StackConfigError)
+    assert 'global-api:primaryRegion: got "mars"' in str(error)
     assert gc.isenabled()
 
 
