@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from offline.harness import Evaluation, evaluate, load_stack_yaml
+from stacks.config import StackConfig, parse_stack_config
 
 STACKS = ("staging", "production")
 _cache: dict[str, Evaluation] = {}
@@ -29,3 +30,8 @@ def stack_config(stack: str, **overrides: Any) -> dict[str, Any]:
         else:
             config[full_key] = value
     return config
+
+
+def config_of(evaluation: Evaluation) -> StackConfig:
+    """The typed config the evaluated program saw, for expectations derived from it (retention, counts, sizes)."""
+    return parse_stack_config(evaluation.config, "global-api")

@@ -18,8 +18,8 @@ import yaml
 from app.db_roles import ANALYTICS_WRITER_ROLE, PIPELINE_ROLE
 from offline.harness import DeclaredResource, Evaluation, try_evaluate
 from offline.mocks import ACCOUNT_ID
-from stacks.config import StackConfig, StackConfigError, parse_stack_config
-from tests.infra.helpers import stack_config
+from stacks.config import StackConfigError
+from tests.infra.helpers import config_of, stack_config
 from tests.infra.test_edge import plain
 from tests.infra.test_service import secret_value
 
@@ -58,10 +58,6 @@ def stack(request: pytest.FixtureRequest, variant: Callable[..., Evaluation]) ->
             readReplicaRegions=["eu", "asia"],
         )
     return variant(str(request.param))
-
-
-def config_of(evaluation: Evaluation) -> StackConfig:
-    return parse_stack_config(evaluation.config, "global-api")
 
 
 def containers(evaluation: Evaluation, definition: DeclaredResource) -> list[dict[str, Any]]:

@@ -6,18 +6,14 @@ from __future__ import annotations
 import pytest
 
 from offline.harness import Evaluation
-from stacks.config import StackConfig, parse_stack_config
-from tests.infra.helpers import stack_config
+from stacks.config import parse_stack_config
+from tests.infra.helpers import config_of, stack_config
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 SECRET = "aws:secretsmanager/secret:Secret"
 RDS_INSTANCE = "aws:rds/instance:Instance"
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
-
-
-def config_of(evaluation: Evaluation) -> StackConfig:
-    return parse_stack_config(evaluation.config, "global-api")
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,10 @@ ROLE = "aws:iam/role:Role"
 POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 DATABASE_COMPONENT = "global-api:database:Database"
 PORT = 5432
+# Enhanced Monitoring intervals RDS accepts besides 0, which turns it off (RDS API reference, CreateDBInstance
+# MonitoringInterval: "Valid Values: 0 | 1 | 5 | 10 | 15 | 30 | 60").
+ENHANCED_MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
+GIB = 1024**3
 
 # Name -> (stack, overrides, AWS region expected to receive the primary's backups). The extra configs cover: a single
 # cross-region replica, no replicas at all (backups must still exist; the copy goes to the first other configured
@@ -227,7 +231,6 @@ def test_master_password_is_managed_by_rds_never_in_state(case: Case) -> None:
 
 def test_backups_retained_as_configured(case: Case) -> None:
     retention = case.config.database.backup_retention_days
-    assert retention >= 1
     for label, instance in _ids(case).items():
         assert instance.inputs["backupRetentionPeriod"] == retention, label
     assert case.primary().inputs["backupWindow"]
@@ -242,7 +245,7 @@ def test_every_instance_has_iam_auth_logs_monitoring_and_minor_upgrades(case: Ca
         assert inputs["autoMinorVersionUpgrade"] is True, label
         assert inputs["allowMajorVersionUpgrade"] is False, label
         assert inputs["maintenanceWindow"], label
-        assert inputs["monitoringInterval"] > 0, label
+        assert inputs["monitoringInterval"] in ENHANCED_MONITORING_INTERVALS, label
         assert inputs["monitoringRoleArn"] == case.find(ROLE, "arn", inputs["monitoringRoleArn"]).outputs["arn"]
 
 
@@ -274,7 +277,7 @@ def test_exported_logs_land_in_encrypted_expiring_groups(case: Case) -> None:
         for kind in instance.inputs["enabledCloudwatchLogsExports"]:
             group = case.find(LOG_GROUP, "name", f"/aws/rds/instance/{instance.inputs['identifier']}/{kind}")
             assert group.region == instance.region, label
-            assert group.inputs["retentionInDays"] > 0, label
+            assert group.inputs["retentionInDays"] == case.config.log_retention_days, label
             assert case.find(KEY, "arn", group.inputs["kmsKeyId"]).region == instance.region, label
             assert group.urn in instance.depends_on, f"{label}: RDS would create the group itself first"
 
@@ -419,6 +422,8 @@ def test_resource_alarms_on_every_instance(case: Case, metric: str, comparison: 
         assert alarm.region == instance.region, label
         assert alarm.inputs["comparisonOperator"] == comparison, label
         assert alarm.inputs["threshold"] > 0, label
+        if metric == "FreeStorageSpace":  # a tenth of the configured storage, in bytes (the metric's unit)
+            assert alarm.inputs["threshold"] == pytest.approx(case.config.database.allocated_storage * GIB / 10), label
         assert alarm.inputs["alarmActions"] == [_topic_arn(case, instance.region)], label
 
 

@@ -14,13 +14,9 @@ import pytest
 
 from offline.harness import DeclaredResource, Evaluation
 from offline.topology import Edge, EdgeKind, Node, Topology, topology
-from stacks.config import StackConfig, parse_stack_config
+from tests.infra.helpers import config_of
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
-
-
-def config_of(evaluation: Evaluation) -> StackConfig:
-    return parse_stack_config(evaluation.config, "global-api")
 
 
 def the(nodes: list[Node]) -> Node:

@@ -18,7 +18,7 @@ from components.certificate import CertificateArgs
 from components.origin_secret import OriginSecretArgs
 from offline.harness import DeclaredResource, Evaluation
 from offline.mocks import AwsLikeMocks
-from stacks.config import StackConfig, parse_stack_config
+from tests.infra.helpers import config_of
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 CACHE_POLICY = "aws:cloudfront/cachePolicy:CachePolicy"
@@ -88,10 +88,6 @@ def stack(request: pytest.FixtureRequest, variant: Callable[..., Evaluation]) ->
     if request.param == "cdn-variant":
         return request.getfixturevalue("cdn_variant")  # type: ignore[no-any-return]
     return variant(str(request.param))
-
-
-def config_of(evaluation: Evaluation) -> StackConfig:
-    return parse_stack_config(evaluation.config, "global-api")
 
 
 def plain(value: Any) -> Any:
@@ -340,7 +336,7 @@ def assert_private_encrypted_expiring(e: Evaluation, bucket: DeclaredResource, s
     assert by_bucket(e, VERSIONING, bucket)["versioningConfiguration"]["status"] == "Enabled"
     [lifecycle] = by_bucket(e, LIFECYCLE, bucket)["rules"]
     assert lifecycle["status"] == "Enabled"
-    assert lifecycle["expiration"]["days"] > 0
+    assert lifecycle["expiration"]["days"] == config_of(e).log_retention_days
 
 
 def test_cloudfront_logs_bucket(stack: Evaluation) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from offline.harness import DeclaredResource, Evaluation
 from offline.mocks import ACCOUNT_ID
+from tests.infra.helpers import config_of
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -99,7 +100,7 @@ def test_flow_logs_capture_all_traffic_into_encrypted_retained_logs(each_stack: 
         assert flow_log.inputs["trafficType"] == "ALL"
         group = groups[flow_log.inputs["logDestination"]]
         assert group.inputs["kmsKeyId"]
-        assert group.inputs["retentionInDays"] >= 30
+        assert group.inputs["retentionInDays"] == config_of(each_stack).log_retention_days
         assert group.region == flow_log.region
 
 

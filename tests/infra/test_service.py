@@ -20,6 +20,7 @@ from components.image import AppImageArgs, context_tag
 from components.service import ServiceArgs
 from offline.harness import ROOT, DeclaredResource, Evaluation
 from offline.mocks import prefix_list_id
+from tests.infra.helpers import config_of
 
 SERVICE = "aws:ecs/service:Service"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -331,7 +332,7 @@ def test_logs_go_to_an_encrypted_log_group_with_retention(stack: Evaluation) -> 
         assert logging["options"]["awslogs-region"] == service.region
         group = by_output(stack, LOG_GROUP, "name", logging["options"]["awslogs-group"])
         assert group.region == service.region
-        assert group.inputs["retentionInDays"] >= 30
+        assert group.inputs["retentionInDays"] == config_of(stack).log_retention_days
         assert keys[group.inputs["kmsKeyId"]].region == service.region
 
 
@@ -594,7 +595,7 @@ def test_latency_records_per_app_region_on_alarm_health_checks(stack: Evaluation
 
 def test_no_route53_probe_reaches_the_alb(stack: Evaluation) -> None:
     """The health checks read alarms, so the ALB needs no opening for Route 53 health checkers."""
-    assert {c.inputs["type"] for c in stack.of_type(HEALTH_CHECK)} <= {"CALCULATED", "CLOUDWATCH_METRIC"}
+    assert {c.inputs["type"] for c in stack.of_type(HEALTH_CHECK)} == {"CALCULATED", "CLOUDWATCH_METRIC"}
 
 
 def test_alb_admits_only_cloudfront(stack: Evaluation) -> None:
