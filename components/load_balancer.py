@@ -284,49 +284,57 @@ class LoadBalancer(pulumi.ComponentResource):
 
     def _alarms(self, name: str) -> None:
         """Unhealthy targets, target and ELB 5xx rates, p99 latency; all in the ALB's region."""
-        args, alb_dim = self.args, {"LoadBalancer": self.alb.arn_suffix}
-        target_dims = {**alb_dim, "TargetGroup": self.target_group.arn_suffix}
-        specs = [
-            AlarmSpec(
-                name=f"{name}-unhealthy-hosts",
-                description=f"ALB {args.logical_region}: a target failed {args.health_check_path}",
-                namespace="AWS/ApplicationELB",
-                metric_name="UnHealthyHostCount",
-                dimensions=target_dims,
-                statistic="Maximum",
-                threshold=0,
-                evaluation_periods=2,
-            ),
-            _error_rate(
-                f"{name}-target-5xx-rate",
-                f"ALB {args.logical_region}: app 5xx responses over {args.target_5xx_rate_percent}% of requests",
-                "HTTPCode_Target_5XX_Count",
-                args.target_5xx_rate_percent,
-                alb_dim,
-            ),
-            _error_rate(
-                f"{name}-elb-5xx-rate",
-                f"ALB {args.logical_region}: load balancer 5xx (no healthy target, timeouts) over "
-                f"{args.elb_5xx_rate_percent}% of requests",
-                "HTTPCode_ELB_5XX_Count",
-                args.elb_5xx_rate_percent,
-                alb_dim,
-            ),
-            AlarmSpec(
-                name=f"{name}-p99-latency",
-                description=f"ALB {args.logical_region}: p99 TargetResponseTime over {args.p99_response_seconds} s",
-                namespace="AWS/ApplicationELB",
-                metric_name="TargetResponseTime",
-                dimensions=alb_dim,
-                statistic=None,
-                extended_statistic="p99",
-                threshold=args.p99_response_seconds,
-                evaluation_periods=5,
-                datapoints_to_alarm=3,
-            ),
-        ]
+        specs = alarm_specs(name, self.args, alb=self.alb.arn_suffix, target_group=self.target_group.arn_suffix)
         for spec in specs:
-            args.monitoring.alarm(spec, region=args.aws_region, parent=self)
+            self.args.monitoring.alarm(spec, region=self.args.aws_region, parent=self)
+
+
+def alarm_specs(
+    name: str, args: LoadBalancerArgs, *, alb: pulumi.Input[str], target_group: pulumi.Input[str]
+) -> list[AlarmSpec]:
+    """The ALB's alarms: a target failing its health check, target and ELB 5xx rates, p99 latency at the origin.
+    `alb` and `target_group` are the ARN suffixes CloudWatch uses as dimensions."""
+    alb_dim = {"LoadBalancer": alb}
+    target_dims = {**alb_dim, "TargetGroup": target_group}
+    return [
+        AlarmSpec(
+            name=f"{name}-unhealthy-hosts",
+            description=f"ALB {args.logical_region}: a target failed {args.health_check_path}",
+            namespace="AWS/ApplicationELB",
+            metric_name="UnHealthyHostCount",
+            dimensions=target_dims,
+            statistic="Maximum",
+            threshold=0,
+            evaluation_periods=2,
+        ),
+        _error_rate(
+            f"{name}-target-5xx-rate",
+            f"ALB {args.logical_region}: app 5xx responses over {args.target_5xx_rate_percent}% of requests",
+            "HTTPCode_Target_5XX_Count",
+            args.target_5xx_rate_percent,
+            alb_dim,
+        ),
+        _error_rate(
+            f"{name}-elb-5xx-rate",
+            f"ALB {args.logical_region}: load balancer 5xx (no healthy target, timeouts) over "
+            f"{args.elb_5xx_rate_percent}% of requests",
+            "HTTPCode_ELB_5XX_Count",
+            args.elb_5xx_rate_percent,
+            alb_dim,
+        ),
+        AlarmSpec(
+            name=f"{name}-p99-latency",
+            description=f"ALB {args.logical_region}: p99 TargetResponseTime over {args.p99_response_seconds} s",
+            namespace="AWS/ApplicationELB",
+            metric_name="TargetResponseTime",
+            dimensions=alb_dim,
+            statistic=None,
+            extended_statistic="p99",
+            threshold=args.p99_response_seconds,
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+        ),
+    ]
 
 
 def _error_rate(

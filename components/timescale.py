@@ -549,72 +549,76 @@ class Timescale(pulumi.ComponentResource):
 
     def _alarms(self, node: str, instance: aws.ec2.Instance) -> None:
         """Instance health from EC2, memory and data-volume usage from the CloudWatch agent."""
-        args = self.args
-        who = f"{self.name}-{node}"
-        specs = [
-            AlarmSpec(
-                name=f"{who}-status-check",
-                description=f"TimescaleDB {node}: EC2 status check failed (instance or host unreachable)",
-                namespace="AWS/EC2",
-                metric_name="StatusCheckFailed",
-                dimensions={"InstanceId": instance.id},
-                statistic="Maximum",
-                threshold=0,
-                evaluation_periods=2,
-                treat_missing_data="breaching",
-            ),
-            AlarmSpec(
-                name=f"{who}-cpu",
-                description=f"TimescaleDB {node}: CPU above {args.cpu_alarm_percent}% for 15 minutes",
-                namespace="AWS/EC2",
-                metric_name="CPUUtilization",
-                dimensions={"InstanceId": instance.id},
-                threshold=args.cpu_alarm_percent,
-                period_seconds=300,
-                evaluation_periods=3,
-            ),
-            AlarmSpec(
-                name=f"{who}-disk",
-                description=f"TimescaleDB {node}: data volume {DATA_MOUNT} above {args.disk_alarm_percent}% used",
-                namespace=CWAGENT_NAMESPACE,
-                metric_name="disk_used_percent",
-                dimensions={"InstanceId": instance.id, "path": DATA_MOUNT, "fstype": DATA_FSTYPE},
-                statistic="Maximum",
-                threshold=args.disk_alarm_percent,
-                period_seconds=300,
-                evaluation_periods=2,
-            ),
-            AlarmSpec(
-                name=f"{who}-memory",
-                description=f"TimescaleDB {node}: memory above {args.memory_alarm_percent}% used",
-                namespace=CWAGENT_NAMESPACE,
-                metric_name="mem_used_percent",
-                dimensions={"InstanceId": instance.id},
-                threshold=args.memory_alarm_percent,
-                period_seconds=300,
-                evaluation_periods=3,
-            ),
-        ]
-        specs += [
-            # Published every minute by the node agent (components/timescale_job_metrics.py); no data for 15 minutes
-            # means the agent or PostgreSQL is down, which is as bad as a failing job.
-            AlarmSpec(
-                name=f"{who}-{metric.lower().removesuffix('jobs')}-jobs",
-                description=f"TimescaleDB {node}: {what} (timescaledb_information.job_stats)",
-                namespace=JOB_METRICS_NAMESPACE,
-                metric_name=metric,
-                dimensions={"InstanceId": instance.id},
-                statistic="Maximum",
-                threshold=0,
-                period_seconds=300,
-                evaluation_periods=3,
-                treat_missing_data="breaching",
-            )
-            for metric, what in zip(
-                JOB_METRICS,
-                ("a background job's last run failed", "a scheduled job is over 10 minutes late (no free worker)"),
-                strict=True,
-            )
-        ]
-        for spec in specs:
-            args.monitoring.alarm(spec, region=args.aws_region, parent=self)
+        for spec in node_alarm_specs(f"{self.name}-{node}", node, self.args, instance.id):
+            self.args.monitoring.alarm(spec, region=self.args.aws_region, parent=self)
+
+
+def node_alarm_specs(who: str, node: str, args: TimescaleArgs, instance_id: pulumi.Input[str]) -> list[AlarmSpec]:
+    """One node's alarms (`who` prefixes their names): EC2 status and CPU, the agent's disk and memory usage on the
+    dimensions `cloudwatch_agent_config` publishes, and the node agent's job health (silence is failure there)."""
+    specs = [
+        AlarmSpec(
+            name=f"{who}-status-check",
+            description=f"TimescaleDB {node}: EC2 status check failed (instance or host unreachable)",
+            namespace="AWS/EC2",
+            metric_name="StatusCheckFailed",
+            dimensions={"InstanceId": instance_id},
+            statistic="Maximum",
+            threshold=0,
+            evaluation_periods=2,
+            treat_missing_data="breaching",
+        ),
+        AlarmSpec(
+            name=f"{who}-cpu",
+            description=f"TimescaleDB {node}: CPU above {args.cpu_alarm_percent}% for 15 minutes",
+            namespace="AWS/EC2",
+            metric_name="CPUUtilization",
+            dimensions={"InstanceId": instance_id},
+            threshold=args.cpu_alarm_percent,
+            period_seconds=300,
+            evaluation_periods=3,
+        ),
+        AlarmSpec(
+            name=f"{who}-disk",
+            description=f"TimescaleDB {node}: data volume {DATA_MOUNT} above {args.disk_alarm_percent}% used",
+            namespace=CWAGENT_NAMESPACE,
+            metric_name="disk_used_percent",
+            dimensions={"InstanceId": instance_id, "path": DATA_MOUNT, "fstype": DATA_FSTYPE},
+            statistic="Maximum",
+            threshold=args.disk_alarm_percent,
+            period_seconds=300,
+            evaluation_periods=2,
+        ),
+        AlarmSpec(
+            name=f"{who}-memory",
+            description=f"TimescaleDB {node}: memory above {args.memory_alarm_percent}% used",
+            namespace=CWAGENT_NAMESPACE,
+            metric_name="mem_used_percent",
+            dimensions={"InstanceId": instance_id},
+            threshold=args.memory_alarm_percent,
+            period_seconds=300,
+            evaluation_periods=3,
+        ),
+    ]
+    specs += [
+        # Published every minute by the node agent (components/timescale_job_metrics.py); no data for 15 minutes
+        # means the agent or PostgreSQL is down, which is as bad as a failing job.
+        AlarmSpec(
+            name=f"{who}-{metric.lower().removesuffix('jobs')}-jobs",
+            description=f"TimescaleDB {node}: {what} (timescaledb_information.job_stats)",
+            namespace=JOB_METRICS_NAMESPACE,
+            metric_name=metric,
+            dimensions={"InstanceId": instance_id},
+            statistic="Maximum",
+            threshold=0,
+            period_seconds=300,
+            evaluation_periods=3,
+            treat_missing_data="breaching",
+        )
+        for metric, what in zip(
+            JOB_METRICS,
+            ("a background job's last run failed", "a scheduled job is over 10 minutes late (no free worker)"),
+            strict=True,
+        )
+    ]
+    return specs

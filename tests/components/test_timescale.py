@@ -11,7 +11,17 @@ from typing import Any, cast
 import pytest
 
 from components.monitoring import Monitoring
-from components.timescale import TEMPLATE_PATH, TIMESCALE_RELEASES, TimescaleArgs, ami_parameter, render_cloud_init
+from components.timescale import (
+    TEMPLATE_PATH,
+    TIMESCALE_RELEASES,
+    TimescaleArgs,
+    ami_parameter,
+    cloudwatch_agent_config,
+    node_alarm_specs,
+    render_cloud_init,
+)
+from components.timescale_job_metrics import METRICS, NAMESPACE
+from tests.components.alarm_rules import cloudwatch_problems
 
 
 def args(**overrides: Any) -> TimescaleArgs:
@@ -90,3 +100,50 @@ def test_shell_variables_pass_through_untouched() -> None:
     shell = re.findall(r"\$\{?\w+", TEMPLATE_PATH.read_text())
     assert shell
     assert re.findall(r"\$\{?\w+", rendered) == shell
+
+
+def node_alarms(**overrides: Any) -> dict[str, Any]:
+    specs = node_alarm_specs("ts-standby-1", "standby-1", args(**overrides), "i-0abc")
+    return {spec.name.removeprefix("ts-standby-1-"): spec for spec in specs}
+
+
+def test_each_node_alarms_on_status_cpu_disk_memory_and_its_jobs() -> None:
+    alarms = node_alarms()
+    assert set(alarms) == {"status-check", "cpu", "disk", "memory", "failed-jobs", "overdue-jobs"}
+    assert {spec.metric_name for spec in alarms.values()} >= set(METRICS)
+    assert all(spec.dimensions["InstanceId"] == "i-0abc" for spec in alarms.values())
+
+
+def test_thresholds_come_from_the_arguments() -> None:
+    alarms = node_alarms(cpu_alarm_percent=70, disk_alarm_percent=85, memory_alarm_percent=95)
+    assert [alarms[k].threshold for k in ("cpu", "disk", "memory")] == [70, 85, 95]
+
+
+def test_the_agent_alarms_select_exactly_what_the_agent_publishes() -> None:
+    """The agent appends InstanceId and, for disk, tags each series with its mount `path` and `fstype` (the device
+    is dropped); an alarm on other dimensions would watch a series that does not exist and never fire."""
+    config = cloudwatch_agent_config()["metrics"]
+    alarms = node_alarms()
+    assert {alarms["disk"].namespace, alarms["memory"].namespace} == {config["namespace"]}
+    disk = config["metrics_collected"]["disk"]
+    assert disk["drop_device"] is True
+    assert alarms["disk"].metric_name == f"disk_{disk['measurement'][0]}"
+    assert [alarms["disk"].dimensions["path"]] == disk["resources"]
+    assert set(alarms["disk"].dimensions) == {"InstanceId", "path", "fstype"}
+    assert alarms["memory"].metric_name == f"mem_{config['metrics_collected']['mem']['measurement'][0]}"
+    assert set(alarms["memory"].dimensions) == set(config["append_dimensions"]) == {"InstanceId"}
+
+
+def test_silence_from_a_node_or_its_job_agent_is_a_failure() -> None:
+    alarms = node_alarms()
+    assert {name for name, spec in alarms.items() if spec.treat_missing_data == "breaching"} == {
+        "status-check",
+        "failed-jobs",
+        "overdue-jobs",
+    }
+    assert {alarms[k].namespace for k in ("failed-jobs", "overdue-jobs")} == {NAMESPACE}
+
+
+def test_every_node_alarm_is_one_cloudwatch_accepts() -> None:
+    for name, spec in node_alarms().items():
+        assert cloudwatch_problems(spec) == [], name
