@@ -5,7 +5,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,13 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from app.countries import Region
 from app.db_roles import APP_ROLE
 from app.factory import create_app
+from app.geo import country_region
 from app.health import HealthMonitor
 from app.settings import Settings, load_settings
+from contracts.headers import GEO, ORIGIN_VERIFY
 from localdev.cluster import Cluster
 
 # Tight timings so failover tests run in seconds: probe every 100 ms, lag bound 1 s, acquire 1 s.
@@ -26,7 +29,7 @@ MAX_LAG_MS = 1000
 ACQUIRE_MS = 1000
 READ_TIMEOUT_MS = 3000  # the production default
 WRITE_TIMEOUT_MS = 3000
-PRIMARY_REGION = "us"  # not the default (eu), so fallbacks prove the setting is used
+PRIMARY_REGION: Region = "us"  # not the default (eu), so fallbacks prove the setting is used
 
 
 def cluster_settings(cluster: Cluster, **overrides: Any) -> Settings:
@@ -187,3 +190,19 @@ class Proxy:
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self._links.discard(link)
+
+
+def region_decided_by(pairs: Sequence[tuple[str, bytes]], primary: Region, secret: str | None) -> Region:
+    """The rule, restated: with the origin secret configured, only a request carrying it exactly once is trusted;
+    then the first geo header present (most trusted first) decides, if it is there once and names a country;
+    anything else is the primary region."""
+
+    def values(name: str) -> list[bytes]:
+        return [value for header, value in pairs if header.lower() == name.lower()]
+
+    if secret is not None and values(ORIGIN_VERIFY) != [secret.encode()]:
+        return primary
+    for name in GEO:
+        if found := values(name):
+            return (country_region(found[0].decode("latin-1")) if len(found) == 1 else None) or primary
+    return primary
