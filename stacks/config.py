@@ -166,7 +166,8 @@ class TimescaleConfig(_Model):
     @property
     def architecture(self) -> Literal["arm64", "x86_64"]:
         family = self.instance_type.split(".")[0]
-        return "arm64" if re.match(r"^[a-z]+\d+[a-z]*g[a-z]*$", family) else "x86_64"
+        # Graviton families carry a "g" after the generation (t4g, m7gd, c6gn, is4gen); a1 is the first Graviton.
+        return "arm64" if family == "a1" or re.match(r"^[a-z]+\d+[a-z]*g[a-z]*$", family) else "x86_64"
 
 
 class ServiceConfig(_Model):

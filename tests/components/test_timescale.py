@@ -21,6 +21,7 @@ from components.timescale import (
     render_cloud_init,
 )
 from components.timescale_job_metrics import METRICS, NAMESPACE
+from stacks.config import TimescaleConfig
 from tests.components.alarm_rules import cloudwatch_problems
 
 
@@ -147,3 +148,18 @@ def test_silence_from_a_node_or_its_job_agent_is_a_failure() -> None:
 def test_every_node_alarm_is_one_cloudwatch_accepts() -> None:
     for name, spec in node_alarms().items():
         assert cloudwatch_problems(spec) == [], name
+
+
+# The AWS Graviton families (aws/aws-graviton-getting-started: "C6g[d], M6g[d], R6g[d], T4g, X2gd, C6gn, I4g, Im4gn,
+# Is4gen, G5g, C7g[d][n], M7g[d], R7g[d], R8g"; A1 is the first-generation Graviton) and x86 look-alikes (g5 and
+# gr6 are NVIDIA GPU instances on x86, m5dn and x2idn Intel, r6a AMD, inf2 Inferentia on x86).
+GRAVITON = ["a1", "c6g", "c6gd", "m6g", "m6gd", "r6g", "r6gd", "t4g", "x2gd", "c6gn", "i4g", "im4gn", "is4gen", "g5g",
+            "c7g", "c7gd", "c7gn", "m7g", "m7gd", "r7g", "r7gd", "r8g"]  # fmt: skip
+X86 = ["t3", "m5", "m5dn", "m7i", "c5", "r6a", "x2idn", "g5", "gr6", "inf2", "p5"]
+
+
+@pytest.mark.parametrize(("family", "architecture"), [(f, "arm64") for f in GRAVITON] + [(f, "x86_64") for f in X86])
+def test_the_node_architecture_follows_the_instance_family(family: str, architecture: str) -> None:
+    """An arm64 node on an amd64 image (or the reverse) never boots: the AMI parameter follows this."""
+    config = TimescaleConfig.model_validate({"instanceType": f"{family}.large", "replicas": 1})
+    assert config.architecture == architecture
