@@ -66,10 +66,17 @@ def _naive(history: np.ndarray, horizon: int) -> Forecast:
     return Forecast("naive", _points([last] * horizon, [last - s for s in spread], [last + s for s in spread]))
 
 
-def _holt_winters(history: np.ndarray, horizon: int) -> Forecast:
-    # Heavy import, only when a forecast is asked; statsmodels ships no type information.
+def load_model() -> type:
+    """statsmodels' Holt-Winters class. Its import takes about 1.4 s here, so it is not done at module import; the
+    app runs this in a thread at start when analytics is configured (app/factory.py), so the first forecast a
+    user asks for does not pay it. statsmodels ships no type information."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing  # type: ignore[import-untyped]
 
+    return ExponentialSmoothing  # type: ignore[no-any-return]
+
+
+def _holt_winters(history: np.ndarray, horizon: int) -> Forecast:
+    ExponentialSmoothing = load_model()
     seasonal = len(history) >= MIN_SEASONAL_MONTHS
     model = ExponentialSmoothing(
         history,

@@ -11,6 +11,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 
+from analytics import forecast
 from app import analytics_api, api, billing_api, errors, live, reports_api
 from app.analytics_db import AnalyticsDatabase, AnalyticsUnavailable, analytics_unavailable
 from app.health import HealthMonitor
@@ -37,9 +38,15 @@ def create_app(settings: Settings) -> FastAPI:
         await monitor.start()
         app.state.monitor = monitor
         app.state.router = Router(nodes, monitor)
+        # The forecast's model library loads in the background, not in the first /invoices request.
+        warm_up = None
+        if settings.analytics_database_url is not None:
+            warm_up = asyncio.create_task(asyncio.to_thread(forecast.load_model))
         try:
             yield
         finally:
+            if warm_up is not None:
+                warm_up.cancel()  # the thread finishes on its own; the process is stopping anyway
             await monitor.stop()
             await asyncio.gather(
                 *(node.close() for node in nodes.values()), app.state.analytics.close(), app.state.reports_db.close()

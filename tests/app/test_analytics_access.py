@@ -5,6 +5,7 @@ A probe route is mounted on the real app so these properties are checked apart f
 """
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ import asyncpg
 import pytest
 from fastapi import APIRouter, Depends
 
+from analytics import forecast
 from app.analytics_auth import require_analytics_token, token_is_valid
 from app.analytics_db import analytics_conn
 from app.settings import ConfigError, load_settings
@@ -235,3 +237,30 @@ async def test_pool_is_opened_lazily(migrated: Cluster) -> None:
         assert live.app.state.analytics._pool is None
         assert (await live.client.get(PROBE, headers=bearer())).status_code == 200
         assert isinstance(live.app.state.analytics._pool, asyncpg.Pool)
+
+
+# -- start-up ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("configured", [True, False], ids=["analytics-configured", "no-analytics"])
+async def test_forecast_model_loads_in_a_thread_at_start_only_with_analytics(
+    migrated: Cluster, monkeypatch: pytest.MonkeyPatch, configured: bool
+) -> None:
+    """statsmodels' 1.4 s import happens at start, off the event loop, not in the first /invoices request."""
+    loaded = asyncio.Event()
+    threads: list[int] = []
+    loop = asyncio.get_running_loop()
+
+    def load_model() -> type:
+        threads.append(threading.get_ident())
+        loop.call_soon_threadsafe(loaded.set)
+        return object
+
+    monkeypatch.setattr(forecast, "load_model", load_model)
+    async with running_app(analytics_settings(migrated, unreachable_dsn() if configured else None)):
+        if configured:
+            await asyncio.wait_for(loaded.wait(), timeout=10)
+        else:
+            await asyncio.sleep(0.2)
+    assert threads == ([threads[0]] if configured else [])
+    assert threading.get_ident() not in threads  # never on the event loop's thread
