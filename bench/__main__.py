@@ -70,7 +70,7 @@ def run(profile: Profile) -> dict[str, Any]:
     benchmarks (bench.extensions), users."""
     results: dict[str, Any] = {"profile": vars(profile), "machine": machine()}
     progress("infra evaluation")
-    results["infra"] = run_infra("production", profile.infra_passes)
+    results["infra"] = run_infra(profile.infra_stack, profile.infra_passes, warm_up=profile.infra_warm_up)
     progress("cluster, pgpool-II and app variants")
     with seeded_cluster(profile.companies) as cluster, contextlib.ExitStack() as routed_stack:
         log_dir = cluster.root / "logs"

@@ -96,10 +96,12 @@ def _medians(runs: list[dict[str, Any]]) -> dict[str, float]:
     return {key: round(median([run[key] for run in runs]), 4) for key in FIGURES}
 
 
-def run_infra(stack: str, passes: int) -> dict[str, Any]:
-    """One discarded pass (it may fill the bytecode cache), then `passes` rounds of two fresh interpreters, the
-    harness as shipped and the collector-on baseline, alternating which goes first; medians and ratios."""
-    _measure_in_fresh_interpreter(stack)
+def run_infra(stack: str, passes: int, *, warm_up: bool = True) -> dict[str, Any]:
+    """With `warm_up`, one discarded pass (it may fill the bytecode cache); then `passes` rounds of two fresh
+    interpreters, the harness as shipped and the collector-on baseline, alternating which goes first; medians and
+    ratios."""
+    if warm_up:
+        _measure_in_fresh_interpreter(stack)
     shipped: list[dict[str, Any]] = []
     baseline: list[dict[str, Any]] = []
     for i in range(passes):

@@ -30,8 +30,11 @@ class Profile:
     think_mean_ms: int
     users_duration_s: int  # wrk takes whole seconds
     baseline_duration_s: int  # wrk takes whole seconds
-    # 4. infra evaluation: rounds of two fresh interpreters (as shipped, collector-on baseline) after a discarded one
+    # 4. infra evaluation: rounds of two fresh interpreters (as shipped, collector-on baseline), after a discarded
+    # one that fills the bytecode cache when `infra_warm_up`; the smoke run evaluates the smaller staging stack
     infra_passes: int
+    infra_stack: str
+    infra_warm_up: bool
 
 
 FULL: Final = Profile(
@@ -53,6 +56,8 @@ FULL: Final = Profile(
     users_duration_s=40,
     baseline_duration_s=20,
     infra_passes=3,
+    infra_stack="production",
+    infra_warm_up=True,
 )
 
 SMOKE: Final = Profile(
@@ -74,6 +79,8 @@ SMOKE: Final = Profile(
     users_duration_s=2,
     baseline_duration_s=1,
     infra_passes=1,
+    infra_stack="staging",
+    infra_warm_up=False,
 )
 
 PROFILES: Final = {p.name: p for p in (FULL, SMOKE)}

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from bench.profile import SMOKE
+
 pytestmark = pytest.mark.slow  # the whole `python -m bench --smoke` (about a minute): started first in parallel runs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,7 +87,7 @@ def test_users_figures(smoke: tuple[dict[str, Any], str]) -> None:
 def test_infra_figures_and_table(smoke: tuple[dict[str, Any], str]) -> None:
     results, stdout = smoke
     infra = results["infra"]
-    assert infra["stack"] == "production"
+    assert infra["stack"] == SMOKE.infra_stack
     assert infra["resources"] > 0
     assert positive(infra["evaluate_s"])
     assert positive(infra["calibration_s"])
