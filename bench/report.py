@@ -6,6 +6,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bench.cpu import GROUPS
+from bench.stats import ratio
+
 
 def write_json(results: dict[str, Any], directory: Path, started: datetime) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
@@ -58,6 +61,14 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         out.append((f"{users['users']:,} users: p99", _fmt(loaded["p99_ms"], " ms"),
                     _fmt(base["p99_ms"], f" ms @{base['users']}"), _fmt(r["p99/baseline_p99"]),
                     "< 100 ms"))  # fmt: skip
+        cpu, base_cpu = loaded["cpu"], base["cpu"]
+        out.append((f"{users['users']:,} users: machine CPU busy", _fmt(cpu["machine_busy_share"] * 100, " %"),
+                    _fmt(base_cpu["machine_busy_share"] * 100, f" % @{base['users']}"),
+                    _fmt(ratio(cpu["machine_busy_share"], base_cpu["machine_busy_share"])), ""))  # fmt: skip
+        out.append(("  CPU share: app / database / wrk / other",
+                    " / ".join(f"{cpu['share'][g] * 100:.0f}" for g in GROUPS) + " %",
+                    " / ".join(f"{base_cpu['share'][g] * 100:.0f}" for g in GROUPS) + f" % @{base['users']}",
+                    "", ""))  # fmt: skip
         out.append((f"{users['users']:,} users: errors", _fmt(loaded["errors"]), _fmt(loaded["requests"]) + " answered",
                     _fmt(r["errors/requests"]), "0"))  # fmt: skip
     if infra := results.get("infra"):

@@ -6,6 +6,7 @@ the same shape (fewer users) measured just before is the latency baseline.
 
 from typing import Any
 
+from bench.cpu import cpu_profile
 from bench.profile import Profile
 from bench.servers import AppServer
 from bench.stats import ratio
@@ -31,16 +32,18 @@ def _users_run(server: AppServer, users: int, seconds: int, profile: Profile) ->
 def run_users(server: AppServer, profile: Profile, capacity: float) -> dict[str, Any]:
     """`capacity` is the routed app's closed-loop read rate from the overhead benchmark in this run: when the
     target exceeds it, the machine (not the generator) limits this figure."""
-    baseline = _users_run(server, profile.baseline_users, profile.baseline_duration_s, profile)
-    loaded = _users_run(server, profile.users, profile.users_duration_s, profile)
+    with cpu_profile(server.proc.pid) as baseline_cpu:
+        baseline = _users_run(server, profile.baseline_users, profile.baseline_duration_s, profile)
+    with cpu_profile(server.proc.pid) as loaded_cpu:  # where the CPU went: the profile behind "what limits it"
+        loaded = _users_run(server, profile.users, profile.users_duration_s, profile)
     target = target_rate(profile.users, profile.think_mean_ms)
     return {
         "users": profile.users,
         "think_mean_ms": profile.think_mean_ms,
         "target_rate": target,
         "capacity_rate": capacity,
-        "loaded": loaded.as_dict(),
-        "baseline": baseline.as_dict() | {"users": profile.baseline_users},
+        "loaded": loaded.as_dict() | {"cpu": loaded_cpu},
+        "baseline": baseline.as_dict() | {"users": profile.baseline_users, "cpu": baseline_cpu},
         "ratios": {
             "rate/target": ratio(loaded.rate, target),
             "target/capacity": ratio(target, capacity),

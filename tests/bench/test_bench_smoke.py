@@ -84,6 +84,17 @@ def test_users_figures(smoke: tuple[dict[str, Any], str]) -> None:
     assert users["capacity_rate"] == smoke[0]["overhead"]["variants"]["routed"]["rate"]
 
 
+def test_users_run_has_its_cpu_profile(smoke: tuple[dict[str, Any], str]) -> None:
+    results, stdout = smoke
+    for run in ("loaded", "baseline"):
+        cpu = results["users"][run]["cpu"]
+        assert 0 < cpu["machine_busy_share"] <= 1, cpu
+        assert positive(cpu["cpu_s"]["app"]), cpu  # the app and the database both served the reads
+        assert positive(cpu["cpu_s"]["database"]), cpu
+        assert sum(cpu["share"].values()) <= cpu["machine_busy_share"] + 0.05, cpu
+    assert "CPU share: app / database / wrk / other" in stdout
+
+
 def test_infra_figures_and_table(smoke: tuple[dict[str, Any], str]) -> None:
     results, stdout = smoke
     infra = results["infra"]
