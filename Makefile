@@ -6,6 +6,10 @@ export UV_PYTHON_DOWNLOADS := never
 # tests start fresh interpreters (ops, bench smoke) that would otherwise compile it again each time.
 unexport PYTHONDONTWRITEBYTECODE
 PY := uv run --frozen --no-sync python
+# mypy's incremental cache lives outside the checkout, shared by every clone on the machine: entries are validated
+# by content hash, so a fresh clone re-checks only what differs (measured: 1.3 s instead of 53 s cold).
+MYPY_CACHE_DIR ?= $(HOME)/.cache/global-api/mypy
+export MYPY_CACHE_DIR
 STACK ?= staging
 
 .PHONY: help bootstrap run stop test lint typecheck pytest lint-workflows plan diagram bench bench-smoke docs

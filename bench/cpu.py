@@ -11,24 +11,32 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 PROC: Final = Path("/proc")
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 GROUPS: Final = ("app", "database", "wrk", "other")
 
 
-def parse_stat(line: str) -> tuple[str, int, float]:
-    """(command, parent pid, user + system CPU seconds) from one /proc/<pid>/stat line; the command is in
-    parentheses and may itself hold spaces and parentheses, so the fields are split after its last ')'."""
+class ProcessStat(NamedTuple):
+    command: str
+    parent: int
+    cpu_s: float  # user + system
+    started: int  # clock ticks after boot: tells a reused pid from the same process (commands can change)
+
+
+def parse_stat(line: str) -> ProcessStat:
+    """One /proc/<pid>/stat line; the command is in parentheses and may itself hold spaces and parentheses, so the
+    fields are split after its last ')'."""
     opened, closed = line.index("("), line.rindex(")")
     fields = line[closed + 2 :].split()
-    # proc(5): field 3 is the state, 4 the parent pid, 14 utime and 15 stime (1-based, counting pid and comm).
-    return line[opened + 1 : closed], int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    # proc(5), 1-based counting pid and comm: 3 state, 4 parent pid, 14 utime, 15 stime, 22 starttime.
+    cpu_s = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return ProcessStat(line[opened + 1 : closed], int(fields[1]), cpu_s, int(fields[19]))
 
 
-def _processes() -> dict[int, tuple[str, int, float]]:
-    out: dict[int, tuple[str, int, float]] = {}
+def _processes() -> dict[int, ProcessStat]:
+    out: dict[int, ProcessStat] = {}
     for entry in PROC.iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, ValueError, IndexError):  # it may end while we read it
@@ -42,11 +50,11 @@ def _machine_busy_total() -> tuple[int, int]:
     return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
 
 
-def _descendants(root: int, processes: dict[int, tuple[str, int, float]]) -> set[int]:
+def _descendants(root: int, processes: dict[int, ProcessStat]) -> set[int]:
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, (_, ppid, _) in processes.items() if ppid == parent and pid not in tree]
+        children = [pid for pid, stat in processes.items() if stat.parent == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
     return tree
@@ -71,10 +79,10 @@ def cpu_profile(app_pid: int) -> Iterator[dict[str, Any]]:
     after, (busy1, total1), elapsed = _processes(), _machine_busy_total(), time.monotonic() - started
     app_pids = _descendants(app_pid, after)
     seconds = dict.fromkeys(GROUPS, 0.0)
-    for pid, (command, _, cpu_s) in after.items():
+    for pid, stat in after.items():
         previous = before.get(pid)
-        used = cpu_s - previous[2] if previous is not None and previous[0] == command else cpu_s
-        seconds[group_of(pid, command, app_pids)] += max(used, 0.0)
+        used = stat.cpu_s - previous.cpu_s if previous is not None and previous.started == stat.started else stat.cpu_s
+        seconds[group_of(pid, stat.command, app_pids)] += max(used, 0.0)
     capacity = elapsed * cpus
     busy_share = (busy1 - busy0) / (total1 - total0) if total1 > total0 else 0.0
     result |= {

@@ -12,8 +12,12 @@ from bench.cpu import CLOCK_TICKS, GROUPS, cpu_profile, group_of, parse_stat
 
 def test_stat_line_with_spaces_and_parentheses_in_the_command() -> None:
     # proc(5) layout: pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
-    line = f"4242 (we (ird) name) S 17 4242 4242 0 -1 4194560 10 0 0 0 {3 * CLOCK_TICKS} {2 * CLOCK_TICKS} 0 0 20 0"
-    assert parse_stat(line) == ("we (ird) name", 17, 5.0)
+    # ... cutime cstime priority nice num_threads itrealvalue starttime ...
+    line = (
+        f"4242 (we (ird) name) S 17 4242 4242 0 -1 4194560 10 0 0 0 {3 * CLOCK_TICKS} {2 * CLOCK_TICKS} 0 0 20 0"
+        " 1 0 987654 12345 678"
+    )
+    assert parse_stat(line) == ("we (ird) name", 17, 5.0, 987654)
 
 
 def test_groups() -> None:
