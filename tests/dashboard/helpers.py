@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any, Final, TypeVar
 
 import httpx
@@ -94,3 +95,70 @@ async def insert_requests(
 def p95(latencies_ms: Sequence[float]) -> float:
     """The 95th percentile with linear interpolation (PostgreSQL's percentile_cont), as the dashboard rounds it."""
     return round(statistics.quantiles(latencies_ms, n=20, method="inclusive")[18], 1)
+
+
+@dataclass
+class Element:
+    """A parsed HTML element: enough DOM for the tests to read the page's cells."""
+
+    tag: str
+    attrs: dict[str, str]
+    children: list["Element"]
+    parts: list[str]
+
+    def text(self) -> str:
+        """The text content, whitespace collapsed."""
+        return " ".join("".join(self._texts()).split())
+
+    def _texts(self) -> Iterator[str]:
+        yield from self.parts
+        for child in self.children:
+            yield from child._texts()
+
+    def find_all(self, tag: str, **attrs: str) -> list["Element"]:
+        """Descendants with this tag whose attributes (data_x -> data-x) have these values ("*": present)."""
+        wanted = {key.replace("_", "-"): value for key, value in attrs.items()}
+        found = []
+        for child in self.children:
+            if child.tag == tag and all(
+                child.attrs.get(k) is not None and (v == "*" or child.attrs[k] == v) for k, v in wanted.items()
+            ):
+                found.append(child)
+            found.extend(child.find_all(tag, **attrs))
+        return found
+
+    def find(self, tag: str, **attrs: str) -> "Element":
+        [element] = self.find_all(tag, **attrs)
+        return element
+
+
+VOID: Final = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = Element("root", {}, [], [])
+        self._open = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {k: v or "" for k, v in attrs}, [], [])
+        self._open[-1].children.append(element)
+        if tag not in VOID:
+            self._open.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self._open) - 1, 0, -1):
+            if self._open[depth].tag == tag:
+                del self._open[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self._open[-1].parts.append(data)
+
+
+def parse_html(html: str) -> Element:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root

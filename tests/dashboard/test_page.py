@@ -5,9 +5,10 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.app.analytics_helpers import bearer
-from tests.dashboard.helpers import Served, signed_in_cookies
+from tests.dashboard.helpers import Element, Served, parse_html, signed_in_cookies
 
 
 def test_signed_out_goes_to_the_sign_in_form(served: Served) -> None:
@@ -45,39 +46,85 @@ def _api(base_url: str, path: str, **params: str) -> Any:
     return json.loads(response.text, parse_float=Decimal)
 
 
-def test_tables_hold_the_api_numbers(served: Served, seeded: dict[str, int]) -> None:
-    from html.parser import HTMLParser
-
-    class Cells(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__()
-            self.values: dict[tuple[str, str], str] = {}
-            self.month = ""
-
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            a = dict(attrs)
-            if tag == "tr" and a.get("data-month"):
-                self.month = a["data-month"] or ""
-            if tag == "td" and a.get("data-key") and self.month:
-                self.values[(self.month, a["data-key"] or "")] = a.get("data-value") or ""
-
-    params = {"from": "2026-08", "to": "2026-12", "region": "eu"}
+def _page(served: Served, **params: str) -> Element:
     with httpx.Client(base_url=served.base_url, cookies=signed_in_cookies(served.base_url), timeout=60) as client:
-        html = client.get("/dashboard", params=params).text
-    parser = Cells()
-    parser.feed(html)
-    mrr = _api(served.base_url, "/api/analytics/mrr", **params)
+        response = client.get("/dashboard", params=params)
+    assert response.status_code == 200, response.text
+    return parse_html(response.text)
+
+
+def _cells(table: Element, row_key: str) -> dict[tuple[str, str], str]:
+    """(row id, data-key) -> the exact data-value of every keyed cell of a table."""
+    return {
+        (row.attrs[row_key], cell.attrs["data-key"]): cell.attrs["data-value"]
+        for row in table.find_all("tr", **{row_key.replace("-", "_"): "*"})
+        for cell in row.find_all("td", data_key="*")
+    }
+
+
+def _decimal(raw: str) -> Decimal | None:
+    return Decimal(raw) if raw else None
+
+
+PARAMS = {"from": "2026-08", "to": "2026-12", "region": "eu"}
+
+
+def test_tables_hold_the_api_numbers(served: Served, seeded: dict[str, int]) -> None:
+    page = _page(served, **PARAMS)
+    mrr = _api(served.base_url, "/api/analytics/mrr", **PARAMS)
+    assert page.find("time", id="as-of").attrs["datetime"] == mrr["asOf"]
+    shown = _cells(page.find("table", id="table-mrr"), "data-month") | _cells(
+        page.find("table", id="table-churn"), "data-month"
+    )
     for month in mrr["months"]:
-        for key in ("mrr", "arr", "customers", "arpa", "nrr", "grr", "customerChurnRate"):
-            shown = parser.values[(month["month"], key)]
-            assert (Decimal(shown) if shown else None) == month[key], (month["month"], key)
+        for key, value in month.items():
+            if key not in ("month", "movements"):
+                assert _decimal(shown[(month["month"], key)]) == value, (month["month"], key)
         for key, value in month["movements"].items():
-            assert Decimal(parser.values[(month["month"], key)]) == value
-    invoices = _api(served.base_url, "/api/analytics/invoices", **params)
+            assert Decimal(shown[(month["month"], key)]) == value
+    invoices = _api(served.base_url, "/api/analytics/invoices", **PARAMS)
+    rows = _cells(page.find("table", id="table-invoices"), "data-month")
     for month in invoices["months"]:
-        assert Decimal(parser.values[(month["month"], "invoiced")]) == month["invoiced"]
-        assert Decimal(parser.values[(month["month"], "collected")]) == month["collected"]
+        for key in ("invoiced", "collected", "issuedCount", "paidCount"):
+            assert Decimal(rows[(month["month"], key)]) == month[key], (month["month"], key)
     assert invoices["forecast"]
     for point in invoices["forecast"]:
-        assert Decimal(parser.values[(point["month"], "high")]) == point["high"]
-    assert Decimal(parser.values[("2026-12", "mrr")]) == Decimal("150.00")  # eu only: the hand-computed value
+        for key in ("invoiced", "low", "high"):
+            assert Decimal(rows[(point["month"], key)]) == point[key], (point["month"], key)
+    assert Decimal(shown[("2026-12", "mrr")]) == Decimal("150.00")  # eu only: the hand-computed value
+
+
+def _signed(text: str) -> Decimal:
+    """A tile's change text back to a number: "+1,234.50 vs last month", "\N{MINUS SIGN}3.37 pp ...", "\u00b10"."""
+    number = text.split()[0].replace(",", "").replace("\N{MINUS SIGN}", "-").replace("\N{PLUS-MINUS SIGN}", "")
+    return Decimal(number) / (100 if " pp " in text else 1)
+
+
+def test_tiles_hold_the_api_numbers_and_the_change_against_last_month(served: Served, seeded: dict[str, int]) -> None:
+    page = _page(served, **PARAMS)
+    last, shown = _api(served.base_url, "/api/analytics/mrr", **{**PARAMS, "from": "2026-11"})["months"]
+    tiles = page.find_all("div", data_metric="*")
+    keys = [tile.attrs["data-metric"] for tile in tiles]
+    assert keys == ["mrr", "arr", "customers", "arpa", "ltv", "customerChurnRate", "grossMrrChurnRate",
+                    "netMrrChurnRate", "nrr", "grr"]  # fmt: skip
+    for tile, key in zip(tiles, keys, strict=True):
+        value = tile.find("dd", **{"class": "value"})
+        assert _decimal(value.attrs["data-value"]) == shown[key], key
+        change = tile.find("dd", **{"class": "change"}).text()
+        if shown[key] is None or last[key] is None:
+            assert change.startswith("\N{EM DASH} vs last month"), (key, change)
+        else:
+            assert _signed(change) == shown[key] - last[key], (key, change)
+            assert change.endswith("against 2026-11"), change
+
+
+@pytest.mark.parametrize("metric", ["customers", "mrr"])
+def test_the_cohort_heatmap_holds_the_api_numbers(served: Served, seeded: dict[str, int], metric: str) -> None:
+    params = {"from": "2026-08", "to": "2026-12", "cohort": metric}
+    page = _page(served, **params)
+    api = _api(served.base_url, "/api/analytics/cohorts", **{**params, "metric": metric})
+    assert api["cohorts"]
+    rows = page.find("table", id="table-cohorts").find_all("tr", data_cohort="*")
+    shown = {row.attrs["data-cohort"]: [_decimal(c.attrs["data-value"]) for c in row.find_all("td")] for row in rows}
+    assert shown == {c["cohort"]: [Decimal(c["size"]), *c["values"]] for c in api["cohorts"]}
+    assert f"Cohort retention ({metric})" in page.find("h2", id="h-cohorts").text()

@@ -4,7 +4,6 @@ route templates, the daily aggregate filled, counters in /health/regional, and a
 import asyncio
 import time
 from collections.abc import Sequence
-from html.parser import HTMLParser
 
 import asyncpg
 import httpx
@@ -15,7 +14,15 @@ from app.request_metrics import UNMATCHED, RequestMetrics, RequestMetricsMiddlew
 from app.request_summary import request_summary
 from localdev.cluster import Cluster
 from tests.app.analytics_helpers import unreachable_dsn
-from tests.dashboard.helpers import Served, dashboard_settings, insert_requests, p95, serve, signed_in_cookies
+from tests.dashboard.helpers import (
+    Served,
+    dashboard_settings,
+    insert_requests,
+    p95,
+    parse_html,
+    serve,
+    signed_in_cookies,
+)
 
 
 def test_a_full_buffer_drops_and_counts_instead_of_growing() -> None:
@@ -147,6 +154,7 @@ async def _known_requests(conn: asyncpg.Connection) -> None:
     await insert_requests(conn, "asia", ASIA, age_s=600)
 
 
+COLUMNS = ("ratePerSecond", "recentRatePerSecond", "p95Ms", "serverErrors")
 EXPECTED = {
     "eu": {"requests": 21, "ratePerSecond": round(21 / 3600, 3), "recentRatePerSecond": round(20 / 60, 3),
            "p95Ms": p95([*EU_RECENT, EU_EARLIER]), "serverErrors": 1},
@@ -162,35 +170,6 @@ async def test_the_last_hour_per_region_rates_p95_and_errors(analytics: asyncpg.
     assert [row["region"] for row in await request_summary(analytics, "asia")] == ["asia"]
 
 
-class _RequestsTable(HTMLParser):
-    """The dashboard's requests table: region -> {data-key: text}."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, dict[str, str]] = {}
-        self._region: str | None = None
-        self._key: str | None = None
-        self._in_table = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "table":
-            self._in_table = a.get("id") == "table-requests"
-        elif self._in_table and tag == "tr" and a.get("data-region"):
-            self._region = a["data-region"]
-            self.rows[self._region or ""] = {}
-        elif self._in_table and tag == "td" and self._region:
-            self._key = a.get("data-key")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "table"):
-            self._key = None
-
-    def handle_data(self, data: str) -> None:
-        if self._key and self._region:
-            self.rows[self._region][self._key] = data.strip()
-
-
 @pytest.mark.parametrize("region", [None, "asia"])
 async def test_the_dashboard_shows_the_last_hour_per_region(
     served: Served, analytics: asyncpg.Connection, region: str | None
@@ -200,11 +179,9 @@ async def test_the_dashboard_shows_the_last_hour_per_region(
     async with httpx.AsyncClient(base_url=served.base_url, cookies=signed_in_cookies(served.base_url)) as client:
         response = await client.get("/dashboard", params=params, timeout=60)
     assert response.status_code == 200, response.text
-    table = _RequestsTable()
-    table.feed(response.text)
-    assert list(table.rows) == ([region] if region else ["eu", "us", "asia"])
-    for shown in table.rows:
-        if shown in EXPECTED:
-            want = EXPECTED[shown]
-            assert table.rows[shown] == {key: str(want[key]) for key in ("ratePerSecond", "recentRatePerSecond",
-                                                                          "p95Ms", "serverErrors")}, shown  # fmt: skip
+    rows = parse_html(response.text).find("table", id="table-requests").find_all("tr", data_region="*")
+    assert [row.attrs["data-region"] for row in rows] == ([region] if region else ["eu", "us", "asia"])
+    for row in rows:
+        if (want := EXPECTED.get(row.attrs["data-region"])) is not None:
+            shown = {cell.attrs["data-key"]: cell.text() for cell in row.find_all("td", data_key="*")}
+            assert shown == {key: str(want[key]) for key in COLUMNS}, row.attrs
