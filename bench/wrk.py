@@ -93,6 +93,7 @@ def run_wrk(
         "BENCH_IDS": str(ids),
         "BENCH_COUNTRIES": ",".join(countries),
         "BENCH_THINK_MAX_MS": str(think_max_ms),
+        "BENCH_LUA_DIR": str(SCRIPT.parent),
         **(script_env or {}),
     }
     cmd = [
