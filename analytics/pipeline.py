@@ -35,6 +35,7 @@ from contracts.environment import (
     ANALYTICS_OVERLAP_SECONDS,
     ANALYTICS_SOURCE_IAM_AUTH,
     ANALYTICS_SOURCE_URL,
+    unknown_variables_error,
 )
 
 SOURCE_ENV: Final = ANALYTICS_SOURCE_URL
@@ -296,6 +297,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-migrate", action="store_true", help="do not apply analytics migrations first")
     args = parser.parse_args(argv)
+    if unknown := unknown_variables_error(os.environ):  # a typo'd name must not leave its setting at the default
+        parser.error(unknown)
     for value, option, env in ((args.source, "--source", SOURCE_ENV), (args.target, "--target", TARGET_ENV)):
         if not value:
             parser.error(f"{option} is not set: pass it or set {env}")

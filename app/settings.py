@@ -27,6 +27,7 @@
 | REQUEST_METRICS_BUFFER | samples, 20000 | request samples held for flushing; beyond it they are dropped and counted |
 """
 
+import os
 from typing import Annotated, Any, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -176,8 +177,16 @@ def _describe(error: Any) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read and validate the environment (plus overrides). Reads no secret: app/credentials.py does, per node."""
+    """Read and validate the environment (plus overrides). Reads no secret: app/credentials.py does, per node.
+
+    An unknown DATABASE_* / ANALYTICS_* name is refused with the known ones listed: a typo such as DATABASE_URLS
+    must stop the start, not leave the real setting at its default (contracts/environment.py has the names)."""
+    unknown = env.unknown_variables_error(os.environ)
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError("; ".join(_describe(e) for e in exc.errors())) from None
+        problems = [_describe(e) for e in exc.errors()]
+        raise ConfigError("; ".join([unknown, *problems] if unknown else problems)) from None
+    if unknown:
+        raise ConfigError(unknown)
+    return settings

@@ -6,6 +6,7 @@ the reports runner read theirs from here, and `unknown_variables` lets each refu
 `ANALYTICS_*` name instead of silently falling back to a default.
 """
 
+import difflib
 from collections.abc import Mapping
 from typing import Final
 
@@ -120,3 +121,19 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
     return sorted(
         name for name in environ if name.upper().startswith(CHECKED_PREFIXES) and name.upper() not in KNOWN_CHECKED
     )
+
+
+def unknown_variables_error(environ: Mapping[str, str]) -> str | None:
+    """One line per unknown name (with the closest known one) plus the known names, or None when all are known:
+    what the app, the pipeline and the reports runner print before refusing to start."""
+    unknown = unknown_variables(environ)
+    if not unknown:
+        return None
+    lines = []
+    for name in unknown:
+        close = difflib.get_close_matches(name.upper(), sorted(KNOWN_CHECKED), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        lines.append(f"{name}: unknown variable{hint}")
+    prefixes = "/".join(f"{prefix}*" for prefix in CHECKED_PREFIXES)
+    lines.append(f"known {prefixes} variables: {', '.join(sorted(KNOWN_CHECKED))}")
+    return "; ".join(lines)

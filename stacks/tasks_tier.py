@@ -102,7 +102,8 @@ def build_tasks_tier(
             task=task(
                 "reports",
                 ("python", "-m", "analytics.reports"),
-                environment={env.ANALYTICS_BASE_CURRENCY: config.analytics.base_currency, **mail_environment},
+                # What the runner reads (contracts.environment.REPORTS_VARIABLES): figures carry their own currency.
+                environment=mail_environment,
                 # The runner records its runs, so it uses the primary's login (not the app's read-only one).
                 secrets={env.ANALYTICS_DATABASE_URL: pulumi.Output.concat(timescale.secret_arn, ":url::")},
                 secret_arns=[timescale.secret_arn],

@@ -30,6 +30,7 @@ from analytics.reports import store
 from analytics.reports.definitions import default_period, due_times
 from analytics.reports.export import display, render
 from analytics.reports.tables import Figures, ReportData, collect
+from contracts.environment import unknown_variables_error
 
 TARGET_ENV: Final = migrate.TARGET_ENV
 CATCH_UP: Final = timedelta(hours=24)
@@ -208,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dsn", default=os.environ.get(TARGET_ENV), help=f"analytics database (env {TARGET_ENV})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if unknown := unknown_variables_error(os.environ):  # a typo'd name must not leave its setting at the default
+        parser.error(unknown)
     if not args.dsn:
         parser.error(f"the analytics database is not set: pass --dsn or set {TARGET_ENV}")
     try:

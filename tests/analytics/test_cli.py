@@ -57,6 +57,11 @@ def test_run_migrates_an_empty_analytics_database_then_loads(
         ),
         ({"ANALYTICS_OVERLAP_SECONDS": "-1"}, ["--source", "a", "--target", "b"], "ANALYTICS_OVERLAP_SECONDS='-1'"),
         ({}, ["--source", "a", "--target", "b", "--batch-size", "0"], "--batch-size"),
+        (  # a typo must not leave the batch size at its default
+            {"ANALYTICS_BATCH_SZE": "50"},
+            ["--source", "a", "--target", "b"],
+            "ANALYTICS_BATCH_SZE: unknown variable (did you mean ANALYTICS_BATCH_SIZE?)",
+        ),
     ],
 )
 def test_bad_settings_stop_with_usage_naming_them(

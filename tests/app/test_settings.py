@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from app.settings import ConfigError, load_settings
+from app.settings import ConfigError, Settings, load_settings
+from contracts import environment as contract
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_URL = "postgresql://app@db.internal:5432/app"
@@ -86,6 +87,50 @@ def test_pool_min_above_max_names_both(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("DATABASE_POOL_MAX", "4")
     with pytest.raises(ConfigError, match=r"DATABASE_POOL_MIN \(8\) must not exceed DATABASE_POOL_MAX \(4\)"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("DATABASE_URLS", "DATABASE_URL"),
+        ("DATABASE_POOL_MAXIMUM", "DATABASE_POOL_MAX"),
+        ("ANALYTICS_DATABSE_URL", "ANALYTICS_DATABASE_URL"),
+        ("analytics_api_token", "ANALYTICS_API_TOKENS"),  # names are read case-insensitively, so checked so too
+    ],
+)
+def test_an_unknown_database_or_analytics_variable_is_refused(
+    clean_env: pytest.MonkeyPatch, typo: str, meant: str
+) -> None:
+    """A typo must stop the start instead of leaving the meant setting at its default; the error names the
+    variable, the closest known name and every known one."""
+    clean_env.setenv(typo, "20")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert f"{typo}: unknown variable (did you mean {meant}?)" in message
+    known = message.split("known DATABASE_*/ANALYTICS_* variables: ")[1].split(", ")
+    assert set(known) == contract.KNOWN_CHECKED
+
+
+def test_an_unknown_variable_is_reported_with_the_bad_values(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABASE_POOL_MAX", "lots")
+    clean_env.setenv("DATABASE_POOL_MAXX", "50")
+    with pytest.raises(ConfigError, match=r"DATABASE_POOL_MAXX: unknown variable.*; DATABASE_POOL_MAX: "):
+        load_settings()
+
+
+def test_every_name_of_the_contract_is_accepted(clean_env: pytest.MonkeyPatch) -> None:
+    """The app and the jobs share one environment in `make run` and the tests: the pipeline's names are no typo."""
+    for name in sorted(contract.KNOWN_CHECKED - contract.APP_VARIABLES):
+        clean_env.setenv(name, "1")
+    clean_env.setenv("OTHER_SETTING_OF_SOMEONE_ELSE", "x")  # outside the checked prefixes: not ours to judge
+    assert load_settings().database_url == GOOD_URL
+
+
+def test_the_settings_read_exactly_the_contract_names() -> None:
+    """One source: a field the contract lacks would be refused as unknown, a contract name without a field would
+    be accepted and ignored."""
+    assert {name.upper() for name in Settings.model_fields} == contract.APP_VARIABLES
 
 
 def test_cors_origins_are_split(clean_env: pytest.MonkeyPatch) -> None:
@@ -178,4 +223,13 @@ def test_bad_environment_stops_the_process_without_traceback(argv: list[str]) ->
     result = _start(argv, DATABASE_URL=GOOD_URL, DATABASE_POOL_MAX="lots")
     assert result.returncode != 0
     assert "DATABASE_POOL_MAX" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_typo_stops_the_app_before_it_serves() -> None:
+    result = _start(
+        ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "0"], DATABASE_URL=GOOD_URL, DATABASE_URLS=GOOD_URL
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URLS: unknown variable (did you mean DATABASE_URL?)" in result.stderr
     assert "Traceback" not in result.stderr

@@ -156,6 +156,16 @@ def test_cli_names_a_missing_sender(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     assert "MAIL_FROM is not set" in capsys.readouterr().err
 
 
+def test_cli_refuses_an_unknown_analytics_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ANALYTICS_DATABSE_URL", "postgresql://nobody@127.0.0.1:1/x")
+    with pytest.raises(SystemExit) as exit_info:
+        runner.main(["--dsn", "postgresql://nobody@127.0.0.1:1/x"])
+    assert exit_info.value.code == 2
+    assert "ANALYTICS_DATABSE_URL: unknown variable (did you mean ANALYTICS_DATABASE_URL?)" in capsys.readouterr().err
+
+
 def test_python_dash_m_analytics_reports_is_the_runner() -> None:
     env = {key: value for key, value in os.environ.items() if key not in ("MAIL_FROM", "SMTP_URL")}
     done = subprocess.run(
