@@ -5,17 +5,21 @@ import csv
 import io
 import re
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from pdfminer.high_level import extract_pages
+from pdfminer.layout import LTRect
 
 from analytics.reports.definitions import SECTIONS, Section
-from analytics.reports.export import render
+from analytics.reports.export import display, render
 from analytics.reports.pdf_export import FONT_DIR
-from analytics.reports.tables import ReportData, collect
+from analytics.reports.tables import MONTH, Column, ReportData, Table, collect
 from tests.reports.contract_figures import ContractFigures
 from tests.reports.expected import RATE_SECTIONS, as_decimal, expected, pdf_text
 from tests.reports.helpers import poppler
@@ -160,3 +164,33 @@ def test_the_image_installs_the_fonts_the_pdf_embeds() -> None:
     final_stage = dockerfile.rpartition("\nFROM ")[2]
     assert re.search(r"apt-get install -y --no-install-recommends [^\n]*\bfonts-dejavu-core\b", final_stage)
     assert Path("/usr/share/fonts/truetype/dejavu") == FONT_DIR  # where Debian's fonts-dejavu-core puts them
+
+
+BAR_COLOUR = (0.184314, 0.427451, 0.709804)  # pdf_export's #2f6db5, as pdfminer reads the fill colour
+
+
+async def test_pdf_draws_the_mrr_chart_one_bar_per_month_to_scale() -> None:
+    attachment = render(await _data(["movements", "mrr"]), "pdf")
+    mrr, _, _ = await _figures()
+    first_page = next(iter(extract_pages(io.BytesIO(attachment.data))))
+    bars = sorted(
+        (e for e in first_page if isinstance(e, LTRect) and e.non_stroking_color == BAR_COLOUR), key=lambda e: e.x0
+    )
+    values = [m["mrr"] for m in mrr["months"]]
+    assert len(bars) == len(values) == 12
+    tallest = max(bar.height for bar in bars)
+    for bar, value in zip(bars, values, strict=True):  # from a zero baseline: height proportional to MRR
+        assert abs(bar.height / tallest - float(value / max(values))) < 0.005, (bar.height, value)
+
+
+async def test_xlsx_columns_are_wide_enough_for_their_values() -> None:
+    data = await _data(list(SECTIONS))
+    big = Table("mrr", "MRR", (MONTH, Column("mrr", "MRR", "money")), ((START, Decimal("1234567890.12")),))
+    for report in (data, replace(data, tables=(big,))):  # the second: values far wider than their header
+        workbook = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx").data))
+        for table in report.tables:
+            sheet = workbook[SHEETS[table.section]]
+            for index, column in enumerate(table.columns):
+                letter = openpyxl.utils.get_column_letter(index + 1)
+                widest = max(len(display(row[index], column.kind)) for row in table.rows)
+                assert sheet.column_dimensions[letter].width >= widest, (table.section, column.key)
