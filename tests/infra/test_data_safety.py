@@ -3,6 +3,8 @@ every resource that keeps logs, secrets or data follows it: a tier that re-deriv
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from offline.harness import Evaluation
@@ -29,11 +31,16 @@ def test_derived_values_per_environment(environment: str, protect: bool, log_day
     assert config.secret_recovery_window_days == secret_days
 
 
+def _input_by_name(stack: Evaluation, resource_type: str, key: str) -> dict[str, Any]:
+    """`key`'s value on every resource of the type, by name; at least one must exist."""
+    resources = stack.of_type(resource_type)
+    assert resources, resource_type
+    return {r.name: r.inputs[key] for r in resources}
+
+
 def test_every_log_group_keeps_logs_for_the_stack_retention(each_stack: Evaluation) -> None:
-    days = config_of(each_stack).log_retention_days
-    groups = each_stack.of_type(LOG_GROUP)
-    assert groups
-    assert {g.name: g.inputs["retentionInDays"] for g in groups} == {g.name: days for g in groups}
+    retention = _input_by_name(each_stack, LOG_GROUP, "retentionInDays")
+    assert retention == dict.fromkeys(retention, config_of(each_stack).log_retention_days)
 
 
 def test_every_expiring_log_bucket_expires_at_the_stack_retention(each_stack: Evaluation) -> None:
@@ -49,10 +56,8 @@ def test_every_expiring_log_bucket_expires_at_the_stack_retention(each_stack: Ev
 
 
 def test_every_secret_has_the_stack_recovery_window(each_stack: Evaluation) -> None:
-    window = config_of(each_stack).secret_recovery_window_days
-    secrets = each_stack.of_type(SECRET)
-    assert secrets
-    assert {s.name: s.inputs["recoveryWindowInDays"] for s in secrets} == {s.name: window for s in secrets}
+    windows = _input_by_name(each_stack, SECRET, "recoveryWindowInDays")
+    assert windows == dict.fromkeys(windows, config_of(each_stack).secret_recovery_window_days)
 
 
 def test_protection_follows_the_stack(each_stack: Evaluation) -> None:
