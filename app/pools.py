@@ -77,6 +77,7 @@ class Node:
         self._credentials = credentials
         self._pool: Any = None
         self._lock = asyncio.Lock()
+        self._in_use = 0  # connections handed out by connection() and not yet released
 
     @property
     def settings(self) -> Settings:
@@ -99,6 +100,8 @@ class Node:
         return kwargs
 
     async def _ensure_pool(self) -> Any:
+        if self._pool is not None:  # every acquire passes here: no lock once the pool exists
+            return self._pool
         async with self._lock:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
@@ -143,9 +146,11 @@ class Node:
 
     @property
     def saturated(self) -> bool:
-        """Every connection of the pool is in use and it may open no more: an acquire would queue."""
-        pool = self._pool
-        return pool is not None and pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size()
+        """Every connection of the pool is in use and it may open no more: an acquire would queue.
+
+        Counted by connection() (every acquire goes through it) because asyncpg's get_idle_size() walks every
+        holder, on the hot path of each read."""
+        return self._pool is not None and self._in_use >= self._settings.database_pool_max
 
     @contextlib.asynccontextmanager
     async def connection(
@@ -159,6 +164,7 @@ class Node:
         acquire_s = self.acquire_timeout_s if acquire_timeout_s is None else acquire_timeout_s
         async with asyncio.timeout(acquire_s if budget_s is None else min(acquire_s, budget_s)):
             pool, conn = await self._retry_refused(self._acquire)
+        self._in_use += 1
         expired = False
 
         def expire() -> None:
@@ -176,6 +182,7 @@ class Node:
         finally:
             if timer is not None:
                 timer.cancel()
+            self._in_use -= 1
             await pool.release(conn)
 
     async def reset(self) -> None:

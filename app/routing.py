@@ -48,6 +48,9 @@ def replica_order(home: Region) -> list[Region]:
     return sorted(REGIONS, key=lambda region: DISTANCE_MS[home][region])
 
 
+_ORDER: Final[dict[Region, tuple[Region, ...]]] = {home: tuple(replica_order(home)) for home in REGIONS}
+
+
 class DatabaseUnavailable(Exception):
     """No node could serve the request; the API answers 503 with Retry-After."""
 
@@ -86,12 +89,18 @@ class Router:
 
     def read_candidates(self, home: Region, token: int | None = None) -> list[NodeName]:
         """Usable replicas by distance from home (minus those known to lack the token), then the primary."""
-        replicas: list[NodeName] = [
-            region
-            for region in replica_order(home)
-            if region in self.nodes and self.monitor.usable(region) and self._token_state(region, token) != "lacks"
-        ]
-        return [*replicas, "primary"]
+        return [*(region for region in _ORDER[home] if self._may_read(region, token)), "primary"]
+
+    def _next_candidate(self, home: Region, token: int | None, tried: set[NodeName]) -> NodeName | None:
+        """The first of read_candidates not tried yet, judging only as many replicas as it takes: the hot path
+        stops at the home replica."""
+        for region in _ORDER[home]:
+            if region not in tried and self._may_read(region, token):
+                return region
+        return None if "primary" in tried else "primary"
+
+    def _may_read(self, region: Region, token: int | None) -> bool:
+        return region in self.nodes and self.monitor.usable(region) and self._token_state(region, token) != "lacks"
 
     def _token_state(self, name: NodeName, token: int | None) -> TokenState:
         """What the monitor already knows, without a round trip, about this replica and the token."""
@@ -112,10 +121,9 @@ class Router:
         saturated = False
         while True:
             budget = deadline - loop.time()
-            remaining = [name for name in self.read_candidates(home, token) if name not in tried]
-            if budget <= 0 or not remaining:
+            name = self._next_candidate(home, token, tried)
+            if budget <= 0 or name is None:
                 raise DatabaseUnavailable("no database node could serve this read")
-            name = remaining[0]
             if name == "primary" and saturated:
                 raise DatabaseUnavailable("every read replica is saturated; retry shortly")
             tried.add(name)
