@@ -30,17 +30,27 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     out: list[tuple[str, str, str, str, str]] = []
     if overhead := results.get("overhead"):
         variants, ratios = overhead["variants"], overhead["ratios"]
-        routed = variants["routed"]
-        for other, goal in (("floor", ">= 0.95"), ("pgpool", ">= 1.5"), ("legacy", "> 1")):
-            if other not in variants:
+        pairs = (
+            ("routed_home", "floor", ">= 0.95"),  # routing itself: the same pool, only the decision differs
+            ("routed", "floor", "spread"),  # plus three local servers on two cores
+            ("routed", "pgpool", ">= 1.5"),
+            ("routed", "legacy", "> 1"),
+        )
+        for name, other, goal in pairs:
+            if name not in variants or other not in variants:
                 continue
-            base, r = variants[other], ratios[f"routed/{other}"]
-            vs = f"routed vs {other}" + (" (h11 + asyncio)" if other == "legacy" else "")
-            out.append((f"reads/s {vs}", _fmt(routed["rate"]), _fmt(base["rate"]), _fmt(r["rate"]), goal))
-            out.append((f"p50 {vs}", _fmt(routed["p50_ms"], " ms"), _fmt(base["p50_ms"], " ms"),
+            value, base, r = variants[name], variants[other], ratios[f"{name}/{other}"]
+            vs = f"{name} vs {other}" + (" (h11 + asyncio)" if other == "legacy" else "")
+            out.append((f"reads/s {vs}", _fmt(value["rate"]), _fmt(base["rate"]), _fmt(r["rate"]), goal))
+            out.append((f"p50 {vs}", _fmt(value["p50_ms"], " ms"), _fmt(base["p50_ms"], " ms"),
                         _fmt(r["p50_ms"]), "lower"))  # fmt: skip
-            out.append((f"p99 {vs}", _fmt(routed["p99_ms"], " ms"), _fmt(base["p99_ms"], " ms"),
+            out.append((f"p99 {vs}", _fmt(value["p99_ms"], " ms"), _fmt(base["p99_ms"], " ms"),
                         _fmt(r["p99_ms"]), "lower"))  # fmt: skip
+            if other == "floor":
+                cpu, base_cpu = value["cpu_us_per_read"], base["cpu_us_per_read"]
+                out.append((f"CPU us/read app / PostgreSQL, {vs}", f"{cpu['app']:g} / {cpu['database']:g}",
+                            f"{base_cpu['app']:g} / {base_cpu['database']:g}",
+                            _fmt(ratio(cpu["app"], base_cpu["app"])), "lower"))  # fmt: skip
     if failover := results.get("failover"):
         r = failover["ratios"]
         out.append(("failover: failed requests", _fmt(failover["failed"]), _fmt(failover["requests"]) + " sent",

@@ -35,6 +35,10 @@ def positive(value: Any) -> bool:
 def test_variants_route_as_they_claim(smoke: tuple[dict[str, Any], str]) -> None:
     variants = smoke[0]["overhead"]["variants"]
     assert variants["routed"]["served_by"] == {"DE": "eu", "US": "us", "JP": "asia"}
+    # the routing-cost load: the routed server, only viewers whose home replica is the floor's
+    assert variants["routed_home"]["countries"] == ["DE"]
+    assert variants["routed_home"]["served_by"] == {"DE": "eu"}
+    assert variants["routed_home"]["stack"] == variants["routed"]["stack"]
     assert variants["floor"]["served_by"] == {"DE": "eu", "US": "eu", "JP": "eu"}
     assert variants["pgpool"]["served_by"] == {"DE": "primary", "US": "primary", "JP": "primary"}
     assert variants["legacy"]["served_by"] == variants["routed"]["served_by"]  # same app, previous server stack
@@ -55,9 +59,15 @@ def test_overhead_figures(smoke: tuple[dict[str, Any], str]) -> None:
         assert positive(variant["rate"]), name
         assert 0 < variant["p50_ms"] <= variant["p99_ms"], name
         assert variant["errors"] == 0, name
-    assert set(overhead["ratios"]) == {"routed/floor", "routed/pgpool", "routed/legacy"}
+    assert set(overhead["ratios"]) == {
+        "routed/floor", "routed/pgpool", "routed/legacy", "routed/routed_home", "routed_home/floor",
+    }  # fmt: skip
     for ratios in overhead["ratios"].values():
         assert all(positive(value) for value in ratios.values()), ratios
+    for name in ("routed", "routed_home", "floor"):  # every app variant used CPU for its reads
+        assert positive(overhead["variants"][name]["cpu_us_per_read"]["app"]), name
+    assert "reads/s routed_home vs floor" in smoke[1]
+    assert "CPU us/read app / PostgreSQL, routed_home vs floor" in smoke[1]
 
 
 def test_failover_figures(smoke: tuple[dict[str, Any], str]) -> None:
