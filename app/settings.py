@@ -179,8 +179,9 @@ def _describe(error: Any) -> str:
 def load_settings(**overrides: Any) -> Settings:
     """Read and validate the environment (plus overrides). Reads no secret: app/credentials.py does, per node.
 
-    An unknown DATABASE_* / ANALYTICS_* name is refused with the known ones listed: a typo such as DATABASE_URLS
-    must stop the start, not leave the real setting at its default (contracts/environment.py has the names)."""
+    An unknown DATABASE_* / ANALYTICS_* / STREAM_* / SMTP_* / MAIL_* name is refused with the known ones listed: a
+    typo such as DATABASE_URLS must stop the start, not leave the real setting at its default (contracts/environment.py
+    has the names)."""
     unknown = env.unknown_variables_error(os.environ)
     try:
         settings = Settings(**overrides)

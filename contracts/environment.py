@@ -2,8 +2,8 @@
 
 DESIGN.md fixes the app's names, INTERFACES.md section 6 the analytics ones. The stacks build every container's
 environment and secrets from these constants; `app/settings.py` knows exactly `APP_VARIABLES`, the pipeline and
-the reports runner read theirs from here, and `unknown_variables` lets each refuse a typo'd `DATABASE_*` /
-`ANALYTICS_*` name instead of silently falling back to a default.
+the reports runner read theirs from here, and `unknown_variables` lets each refuse a typo'd `DATABASE_*`,
+`ANALYTICS_*`, `STREAM_*`, `SMTP_*` or `MAIL_*` name instead of silently falling back to a default.
 """
 
 import difflib
@@ -106,8 +106,9 @@ PIPELINE_VARIABLES: Final = frozenset(
 )
 REPORTS_VARIABLES: Final = frozenset({ANALYTICS_DATABASE_URL, *MAIL_VARIABLES})
 
-# Names under these prefixes belong to this contract: any other one is a typo, refused at start.
-CHECKED_PREFIXES: Final = ("DATABASE_", "ANALYTICS_")
+# Names under these prefixes belong to this contract: any other one is a typo, refused at start. Not checked:
+# prefixes other software shares (SESSION_MANAGER is set by desktop sessions, REQUEST_/HEALTH_ are too generic).
+CHECKED_PREFIXES: Final = ("DATABASE_", "ANALYTICS_", "STREAM_", "SMTP_", "MAIL_")
 KNOWN_CHECKED: Final = frozenset(
     name for name in APP_VARIABLES | PIPELINE_VARIABLES | REPORTS_VARIABLES if name.startswith(CHECKED_PREFIXES)
 )

@@ -96,11 +96,13 @@ def test_pool_min_above_max_names_both(clean_env: pytest.MonkeyPatch) -> None:
         ("DATABASE_POOL_MAXIMUM", "DATABASE_POOL_MAX"),
         ("ANALYTICS_DATABSE_URL", "ANALYTICS_DATABASE_URL"),
         ("analytics_api_token", "ANALYTICS_API_TOKENS"),  # names are read case-insensitively, so checked so too
+        ("STREAM_MAX_CLIENT", "STREAM_MAX_CLIENTS"),
+        ("STREAM_HEARTBEAT_SECONDS", "STREAM_HEARTBEAT_MS"),
+        ("SMTP_ULR", "SMTP_URL"),  # would send the alert mails through SES instead of the local sink
+        ("MAIL_FORM", "MAIL_FROM"),
     ],
 )
-def test_an_unknown_database_or_analytics_variable_is_refused(
-    clean_env: pytest.MonkeyPatch, typo: str, meant: str
-) -> None:
+def test_an_unknown_contract_variable_is_refused(clean_env: pytest.MonkeyPatch, typo: str, meant: str) -> None:
     """A typo must stop the start instead of leaving the meant setting at its default; the error names the
     variable, the closest known name and every known one."""
     clean_env.setenv(typo, "20")
@@ -108,7 +110,7 @@ def test_an_unknown_database_or_analytics_variable_is_refused(
         load_settings()
     message = str(raised.value)
     assert f"{typo}: unknown variable (did you mean {meant}?)" in message
-    known = message.split("known DATABASE_*/ANALYTICS_* variables: ")[1].split(", ")
+    known = message.split("known DATABASE_*/ANALYTICS_*/STREAM_*/SMTP_*/MAIL_* variables: ")[1].split(", ")
     assert set(known) == contract.KNOWN_CHECKED
 
 
