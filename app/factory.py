@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from analytics import forecast
 from app import analytics_api, api, billing_api, errors, live, reports_api
 from app.analytics_db import AnalyticsDatabase, AnalyticsUnavailable, analytics_unavailable
+from app.collector import tuned_collector
 from app.health import HealthMonitor
 from app.middleware import EdgeMiddleware
 from app.pools import build_nodes
@@ -29,6 +30,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with tuned_collector():
+            async with _serving(app):
+                yield
+
+    @contextlib.asynccontextmanager
+    async def _serving(app: FastAPI) -> AsyncIterator[None]:
         nodes = build_nodes(settings)
         monitor = HealthMonitor(
             nodes,

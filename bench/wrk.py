@@ -78,12 +78,14 @@ def run_wrk(
     ids: int,
     countries: tuple[str, ...] = OVERHEAD_COUNTRIES,
     think_max_ms: int = 0,
+    arrival_max_ms: int | None = None,
     threads: int = 1,
     timeout_s: float = 10,
     script: Path = SCRIPT,
     script_env: dict[str, str] | None = None,
 ) -> WrkResult:
-    """One closed-loop run (or think-time run when think_max_ms > 0) against url; `script`/`script_env` swap in
+    """One closed-loop run (or think-time run when think_max_ms > 0; each connection's first request then comes
+    within arrival_max_ms, default think_max_ms) against url; `script`/`script_env` swap in
     another wrk script (e.g. lua/get.lua) and its settings."""
     binary = shutil.which("wrk")
     if binary is None:
@@ -93,6 +95,8 @@ def run_wrk(
         "BENCH_IDS": str(ids),
         "BENCH_COUNTRIES": ",".join(countries),
         "BENCH_THINK_MAX_MS": str(think_max_ms),
+        "BENCH_ARRIVAL_MAX_MS": str(think_max_ms if arrival_max_ms is None else arrival_max_ms),
+        "BENCH_CONNECTIONS_PER_THREAD": str(-(-connections // threads)),
         "BENCH_LUA_DIR": str(SCRIPT.parent),
         **(script_env or {}),
     }

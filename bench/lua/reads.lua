@@ -2,7 +2,10 @@
 -- Configured by environment (read at load time, so the main state and every thread agree):
 --   BENCH_IDS          ids are drawn uniformly from 1..BENCH_IDS
 --   BENCH_COUNTRIES    comma-separated country codes, used in turn
---   BENCH_THINK_MAX_MS when > 0, each connection is a user that waits uniform 0..max ms before every request
+--   BENCH_THINK_MAX_MS when > 0, each connection is a user that waits uniform 0..max ms before every request,
+--   BENCH_ARRIVAL_MAX_MS   except its first: uniform 0..this (the users arrive over that ramp)
+--   BENCH_CONNECTIONS_PER_THREAD  how many first requests a thread makes (wrk asks delay() once per connection
+--                      before any response, so the thread's first that many calls are the arrivals)
 -- Prints one line "BENCH_JSON {...}" with the summary, error counts and latency percentiles (microseconds).
 
 local ids = tonumber(os.getenv("BENCH_IDS") or "1000")
@@ -34,8 +37,15 @@ function request()
   return wrk.format("GET", "/api/companies/" .. math.random(1, ids), headers)
 end
 
+local arrival_max = tonumber(os.getenv("BENCH_ARRIVAL_MAX_MS") or "0")
+local arrivals_left = tonumber(os.getenv("BENCH_CONNECTIONS_PER_THREAD") or "0")
+
 if think_max > 0 then
   function delay()
+    if arrivals_left > 0 then
+      arrivals_left = arrivals_left - 1
+      return math.random(0, arrival_max)
+    end
     return math.random(0, think_max)
   end
 end
