@@ -1,8 +1,9 @@
 """CLI: `python -m localdev run` (cluster + migrations + app) or `python -m localdev stop` (after a crash)."""
 
 import argparse
+from pathlib import Path
 
-from localdev.run import run, stop
+from localdev.run import LOCAL, run, stop
 
 
 def main() -> int:
@@ -14,11 +15,19 @@ def main() -> int:
     run_cmd.add_argument(
         "--no-demo", action="store_true", help="do not seed the demo billing history into an empty database"
     )
-    commands.add_parser("stop", help="stop and remove everything a crashed run left under .local/")
+    stop_cmd = commands.add_parser("stop", help="stop and remove everything a crashed run left under .local/")
+    for command in (run_cmd, stop_cmd):
+        command.add_argument(
+            "--state-dir",
+            type=Path,
+            default=LOCAL,
+            help="where the cluster (run/) and the received mail (mail/) live (default: the checkout's .local/)",
+        )
     args = parser.parse_args()
+    local = args.state_dir.resolve()
     if args.command == "run":
-        return run(args.host, args.port, demo=not args.no_demo)
-    return stop()
+        return run(args.host, args.port, demo=not args.no_demo, local=local)
+    return stop(local=local)
 
 
 if __name__ == "__main__":

@@ -33,12 +33,12 @@ from localdev.cluster import PRIMARY, REPLICAS, STATE_FILE, Cluster, ClusterErro
 from localdev.mail_sink import MailSink
 
 REPO: Final = Path(__file__).resolve().parent.parent
-LOCAL: Final = REPO / ".local"
-RUN_DIR: Final = LOCAL / "run"
+LOCAL: Final = REPO / ".local"  # the default state directory (`--state-dir`): the run's cluster and its mail
+RUN_DIR_NAME: Final = "run"
 APP_PID_FILE: Final = "app.json"
 LOCAL_PRIMARY_REGION: Final[Region] = "eu"
 EXAMPLES: Final = (("DE", "eu"), ("US", "us"), ("JP", "asia"))
-MAIL_DIR: Final = LOCAL / "mail"  # what the local SMTP sink received, one .eml per message; kept after stop
+MAIL_DIR_NAME: Final = "mail"  # what the local SMTP sink received, one .eml per message; kept after stop
 LOCAL_SENDER: Final = "reports@example.com"
 
 
@@ -95,10 +95,13 @@ def _stop_app(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def run(host: str = "127.0.0.1", port: int = 8000, *, demo: bool = True) -> int:
+def run(host: str = "127.0.0.1", port: int = 8000, *, demo: bool = True, local: Path = LOCAL) -> int:
     """Start everything, print examples, and block until Ctrl-C/SIGTERM or the app exits.
 
-    `demo`: seed the demo billing history when the billing tables are empty."""
+    `demo`: seed the demo billing history when the billing tables are empty. `local`: the state directory (the
+    cluster in `run/`, received mail in `mail/`); another one lets a second run (the tests) leave `make run`'s alone.
+    """
+    run_dir, mail_dir = local / RUN_DIR_NAME, local / MAIL_DIR_NAME
     if not _port_free(host, port):
         print(
             f"localdev: {host}:{port} is already in use: another `make run`, or a crashed one (then run `make stop`)",
@@ -108,29 +111,29 @@ def run(host: str = "127.0.0.1", port: int = 8000, *, demo: bool = True) -> int:
     # Explicit for both: a shell starting us in the background leaves SIGINT ignored by default.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    stop(quiet=True)  # leftovers of a crashed run
+    stop(quiet=True, local=local)  # leftovers of a crashed run
     proc: subprocess.Popen[bytes] | None = None
-    sink = MailSink(MAIL_DIR)
+    sink = MailSink(mail_dir)
     services = contextlib.ExitStack()
     try:
         sink.start()
-        print(f"localdev: starting PostgreSQL primary + {'/'.join(REPLICAS)} replicas under {RUN_DIR}")
-        cluster = Cluster.create(RUN_DIR)
+        print(f"localdev: starting PostgreSQL primary + {'/'.join(REPLICAS)} replicas under {run_dir}")
+        cluster = Cluster.create(run_dir)
         env = {**app_environment(cluster), variables.SMTP_URL: sink.url, variables.MAIL_FROM: LOCAL_SENDER}
         env |= analytics_environment(cluster)
         # Migrations run as the cluster's superuser (the owner), like the master user's migration container in AWS.
         migrate_env = {**env, variables.DATABASE_URL: cluster.dsn(PRIMARY)}
         subprocess.run([sys.executable, "-m", "app.migrate"], env=migrate_env, cwd=REPO, check=True)
-        services.enter_context(running_analytics(cluster, env, REPO, RUN_DIR, demo=demo))
+        services.enter_context(running_analytics(cluster, env, REPO, run_dir, demo=demo))
         proc = subprocess.Popen(app_command(host, port), env=env, cwd=REPO, start_new_session=True)
-        (RUN_DIR / APP_PID_FILE).write_text(json.dumps({"pid": proc.pid}))
+        (run_dir / APP_PID_FILE).write_text(json.dumps({"pid": proc.pid}))
         base = f"http://{host}:{port}"
         _wait_http(f"{base}/health", proc)
         print(f"\nlocaldev: app on {base} (primary region {LOCAL_PRIMARY_REGION}). Try ({DB_NODE}: the serving node):")
         for country, region in EXAMPLES:
             print(f"  curl -si -H '{CLOUDFRONT_VIEWER_COUNTRY}: {country}' {base}/api/companies   # -> {region}")
-        print("\n".join(analytics_hints(base, env, RUN_DIR)))
-        _print_reports_help(env)
+        print("\n".join(analytics_hints(base, env, run_dir)))
+        _print_reports_help(env, mail_dir)
         print("localdev: Ctrl-C stops the app and the cluster\n", flush=True)
         return proc.wait()
     except KeyboardInterrupt:
@@ -146,25 +149,30 @@ def run(host: str = "127.0.0.1", port: int = 8000, *, demo: bool = True) -> int:
             _stop_app(proc)
         services.close()
         sink.stop()
-        cleanup(RUN_DIR)
+        cleanup(run_dir)
         print("localdev: stopped", flush=True)
 
 
-def _print_reports_help(env: dict[str, str]) -> None:
-    """How to run the report runner against this data plane; its mail lands in MAIL_DIR."""
+def _shown(path: Path) -> Path:
+    """A path as printed: relative to the checkout when inside it (the default state directory)."""
+    return path.relative_to(REPO) if path.is_relative_to(REPO) else path
+
+
+def _print_reports_help(env: dict[str, str], mail_dir: Path) -> None:
+    """How to run the report runner against this data plane; its mail lands in `mail_dir`."""
     names = (variables.ANALYTICS_DATABASE_URL, variables.SMTP_URL, variables.MAIL_FROM)
     assignments = " ".join(f"{name}='{env[name]}'" for name in names if env.get(name))
     sink = env[variables.SMTP_URL]
-    print(f"localdev: SMTP sink on {sink}; received mail is written to {MAIL_DIR.relative_to(REPO)}/")
+    print(f"localdev: SMTP sink on {sink}; received mail is written to {_shown(mail_dir)}/")
     print(f"  {assignments} uv run --frozen --no-sync python -m analytics.reports   # send due reports")
 
 
-def _abandoned(root: Path) -> bool:
-    """A cluster directory nobody runs any more: the `make run` one, or `<name>-<pid>` (tests,
-    benchmarks) whose process has exited. Anything else under .local/ is not ours to touch."""
+def _abandoned(root: Path, run_dir: Path) -> bool:
+    """A cluster directory nobody runs any more: the `make run` one (`run_dir`), or `<name>-<pid>` (tests,
+    benchmarks) whose process has exited. Anything else under the state directory is not ours to touch."""
     if not (root / STATE_FILE).exists():
         return False
-    if root == RUN_DIR:
+    if root == run_dir:
         return True
     _, _, pid = root.name.rpartition("-")
     if not pid.isdigit():
@@ -178,10 +186,11 @@ def _abandoned(root: Path) -> bool:
     return False
 
 
-def stop(quiet: bool = False) -> int:
-    """Clean up after a crash: stop the app and every node left under .local/, then remove their dirs."""
+def stop(quiet: bool = False, local: Path = LOCAL) -> int:
+    """Clean up after a crash: stop the app and every node left under the state directory, then remove their dirs."""
+    run_dir = local / RUN_DIR_NAME
     for name, marker in ((APP_PID_FILE, b"app.main:app"), (PIPELINE_PID_FILE, PIPELINE_MARKER)):
-        pid_file = RUN_DIR / name
+        pid_file = run_dir / name
         if not pid_file.exists():
             continue
         pid = int(json.loads(pid_file.read_text())["pid"])
@@ -192,10 +201,10 @@ def stop(quiet: bool = False) -> int:
                 os.kill(pid, signal.SIGTERM)
                 if not quiet:
                     print(f"localdev: stopped process {pid} ({marker.decode()})")
-    for root in sorted(LOCAL.glob("*")):
-        if not _abandoned(root):
+    for root in sorted(local.glob("*")):
+        if not _abandoned(root, run_dir):
             continue
         for datadir in cleanup(root):
             if not quiet:
-                print(f"localdev: stopped {datadir.relative_to(REPO)}")
+                print(f"localdev: stopped {_shown(datadir)}")
     return 0
