@@ -1,13 +1,27 @@
 """Billing history entered through the served app's API, carried into analytics by a real pipeline run."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
 from analytics import pipeline
 from app.dashboard_query import add_months
+
+# The history sits around the month the tests run in, because the page and the API default to "this month" from the
+# clock: written as fixed dates it would only pass in the month it was written.
+THIS_MONTH: Final = datetime.now(UTC).date().replace(day=1)
+
+
+def month(offset: int, day: int = 1) -> date:
+    """A day of the month `offset` months from this one."""
+    return add_months(THIS_MONTH, offset).replace(day=day)
+
+
+def label(offset: int) -> str:
+    """`YYYY-MM` of the month `offset` months from this one, as the API and the page write months."""
+    return f"{month(offset):%Y-%m}"
 
 
 def subscription(amount: str, start: str, end: str, *, interval: str = "month") -> dict[str, Any]:
@@ -43,19 +57,17 @@ def company(client: httpx.Client, name: str, country: str) -> int:
 
 
 def history(client: httpx.Client) -> dict[str, int]:
-    """Three companies over Sep..Dec 2026: eu grows 100 -> 150, us pays yearly (100/month) from Oct, asia pays
-    50 in November only (churns in December). Most invoices are paid, some a few days later."""
+    """Three companies over the last four months (-3..0, 0 being this one): eu grows 100 -> 150, us pays yearly
+    (100/month) from month -2, asia pays 50 in month -1 only (churns this month). Most invoices are paid, some a few
+    days later."""
     eu, us, asia = company(client, "eu-co", "DE"), company(client, "us-co", "US"), company(client, "asia-co", "JP")
-    for start, end, amount in (
-        ("2026-09-05", "2026-10-05", "100.00"),
-        ("2026-10-05", "2026-11-05", "100.00"),
-        ("2026-11-05", "2026-12-05", "150.00"),
-        ("2026-12-05", "2027-01-05", "150.00"),
-    ):
-        invoice(client, eu, start, [subscription(amount, start, end)], paid=start)  # fmt: skip
-    invoice(client, us, "2026-10-01", [subscription("1200.00", "2026-10-01", "2027-10-01", interval="year")],
-            paid="2026-10-08")  # fmt: skip
-    invoice(client, asia, "2026-11-01", [subscription("50.00", "2026-11-01", "2026-12-01")])
+    for offset, amount in ((-3, "100.00"), (-2, "100.00"), (-1, "150.00"), (0, "150.00")):
+        start, end = month(offset, 5), month(offset + 1, 5)
+        invoice(client, eu, f"{start}", [subscription(amount, f"{start}", f"{end}")], paid=f"{start}")
+    yearly = month(-2)
+    invoice(client, us, f"{yearly}", [subscription("1200.00", f"{yearly}", f"{month(10)}", interval="year")],
+            paid=f"{month(-2, 8)}")  # fmt: skip
+    invoice(client, asia, f"{month(-1)}", [subscription("50.00", f"{month(-1)}", f"{month(0)}")])
     return {"eu": eu, "us": us, "asia": asia}
 
 

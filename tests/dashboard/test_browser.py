@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from app.stream_hub import Client, StreamHub
 from tests.app.analytics_helpers import TOKEN, bearer
-from tests.dashboard.billing import current_month_invoice, invoice, run_pipeline, subscription
+from tests.dashboard.billing import current_month_invoice, invoice, label, month, run_pipeline, subscription
 from tests.dashboard.helpers import Served, insert_requests, p95
 
 CHROMIUM: Final = "/usr/bin/chromium"
@@ -45,11 +45,11 @@ def _api(served: Served, path: str, **params: str) -> Any:
 
 
 def _alert_and_invoice(served: Served, threshold: Decimal, company: int) -> None:
-    """An alert just above today's MRR, then December revenue that crosses it."""
+    """An alert just above today's MRR, then this month's revenue that crosses it."""
     with httpx.Client(base_url=served.base_url, headers=bearer(), timeout=30) as client:
         alert = client.post("/api/alerts", json={"metric": "mrr", "op": "above", "threshold": str(threshold)})
         assert alert.status_code == 201, alert.text
-        invoice(client, company, "2026-12-01", [subscription("80.00", "2026-12-01", "2027-01-01")])
+        invoice(client, company, f"{month(0)}", [subscription("80.00", f"{month(0)}", f"{month(1)}")])
 
 
 def _number(text: str) -> Decimal:
@@ -87,12 +87,12 @@ async def test_signed_in_page_shows_the_api_figures_and_loads_nothing_from_elsew
         tile = page.locator(f'.tile[data-metric="{key}"] .value')
         assert _number(await tile.inner_text()) == current[key], key
     # The MRR table: every month and column the API gives, as the visible text.
-    for month in mrr["months"]:
-        row = page.locator(f'#table-mrr tr[data-month="{month["month"]}"]')
+    for entry in mrr["months"]:
+        row = page.locator(f'#table-mrr tr[data-month="{entry["month"]}"]')
         for key in ("mrr", "customers", "new", "churn", "expansion"):
-            value = month["movements"][key] if key in month["movements"] else month[key]
-            assert _number(await row.locator(f'td[data-key="{key}"]').inner_text()) == value, (month["month"], key)
-    churn = page.locator('#table-churn tr[data-month="2026-12"] td[data-key="customerChurnRate"]')
+            value = entry["movements"][key] if key in entry["movements"] else entry[key]
+            assert _number(await row.locator(f'td[data-key="{key}"]').inner_text()) == value, (entry["month"], key)
+    churn = page.locator(f'#table-churn tr[data-month="{label(0)}"] td[data-key="customerChurnRate"]')
     assert _number(await churn.inner_text()) == current["customerChurnRate"]
     # Keyboard: the filters are reachable with Tab, in order.
     await page.locator("#f-region").focus()
