@@ -74,6 +74,9 @@ def test_tables_hold_the_api_numbers(served: Served, seeded: dict[str, int]) -> 
     page = _page(served, **PARAMS)
     mrr = _api(served.base_url, "/api/analytics/mrr", **PARAMS)
     assert page.find("time", id="as-of").attrs["datetime"] == mrr["asOf"]
+    mrr_chart = page.find("svg", id="chart-mrr")  # the charts tests/dashboard/test_charts.py reads, on the page
+    assert len(mrr_chart.find_all("rect")) == sum(v != 0 for m in mrr["months"] for v in m["movements"].values())
+    assert len(page.find("svg", id="chart-invoices").find_all("polygon", **{"class": "band"})) == 1
     shown = _cells(page.find("table", id="table-mrr"), "data-month") | _cells(
         page.find("table", id="table-churn"), "data-month"
     )
