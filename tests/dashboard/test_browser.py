@@ -183,3 +183,36 @@ async def test_request_rates_and_p95_update_live(
     assert await page.evaluate("window.__notReloaded === true")
     assert await page.locator("#content").get_attribute("data-updated") == refreshed  # not a panel refresh
     await context.close()
+
+
+async def test_the_filter_form_shows_the_apis_figures_for_the_chosen_region_and_months(
+    browser: Browser, served: Served, seeded: dict[str, Any]
+) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await _sign_in(page, served, set())
+    query = {"region": "eu", "from": label(-2), "to": label(0)}
+    # As a person would: the region by keyboard from the focused select, the months typed, Apply pressed.
+    await page.locator("#f-region").focus()
+    await page.keyboard.press("ArrowDown")  # "All regions" -> the first region
+    await page.locator("#f-region").select_option(query["region"])
+    await page.get_by_role("textbox", name="From").fill(query["from"])
+    await page.get_by_role("textbox", name="To").fill(query["to"])
+    await page.get_by_role("button", name="Apply").click()
+    await expect(page).to_have_url(re.compile(r"region=eu"), timeout=SLOW_MS)
+    shown_query = dict(part.split("=") for part in urlsplit(page.url).query.split("&"))
+    assert {key: shown_query[key] for key in query} == query
+    await expect(page.locator("#f-region")).to_have_value("eu")  # the form keeps what was chosen
+    mrr = await asyncio.to_thread(_api, served, "/api/analytics/mrr", **query)
+    everywhere = await asyncio.to_thread(
+        _api, served, "/api/analytics/mrr", **{"from": query["from"], "to": query["to"]}
+    )
+    rows = page.locator("#table-mrr tr[data-month]")
+    assert [await row.get_attribute("data-month") for row in await rows.all()] == [m["month"] for m in mrr["months"]]
+    for entry in mrr["months"]:
+        row = page.locator(f'#table-mrr tr[data-month="{entry["month"]}"]')
+        assert _number(await row.locator('td[data-key="mrr"]').inner_text()) == entry["mrr"], entry["month"]
+    tile = page.locator('.tile[data-metric="mrr"] .value')
+    assert _number(await tile.inner_text()) == mrr["months"][-1]["mrr"]
+    assert mrr["months"][-1]["mrr"] != everywhere["months"][-1]["mrr"]  # so eu's figures are not all regions'
+    await context.close()
