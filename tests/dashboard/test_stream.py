@@ -20,6 +20,7 @@ from app.stream_hub import StreamHub
 from tests.app.analytics_helpers import bearer
 from tests.dashboard.billing import current_month_invoice, run_pipeline
 from tests.dashboard.helpers import Served
+from tests.sse import EventReader
 
 STREAM = "/api/analytics/stream"
 
@@ -135,15 +136,10 @@ async def test_client_limit_answers_503_and_disconnects_are_noticed(served: Serv
 
 async def _events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str]]:
     """(event, data) per Server-Sent Event; comments and blank lines in between are skipped."""
-    event, data = "message", ""
+    reader = EventReader()
     async for line in lines:
-        if line.startswith("event:"):
-            event = line.removeprefix("event:").strip()
-        elif line.startswith("data:"):
-            data = line.removeprefix("data:").strip()
-        elif line == "" and data:
-            yield event, data
-            event, data = "message", ""
+        if (event := reader.feed(line)) is not None:
+            yield event
 
 
 async def _api_current_month(client: httpx.AsyncClient) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from localdev.run import APP_PID_FILE, LOCAL_SENDER, MAIL_DIR_NAME, REPO
 from tests.dashboard.billing import company, current_month_invoice
 from tests.dashboard.helpers import Element, parse_html
 from tests.localdev.make_run import Hints, LocalRun, alive, clean_environment, local_run, port_in_use
+from tests.sse import EventReader
 
 pytestmark = pytest.mark.slow
 ADDED = Decimal("123.45")  # a month's MRR no demo figure is likely to move by on its own
@@ -93,15 +94,10 @@ def test_it_prints_the_dashboard_url_and_a_token_that_signs_in_to_the_demo_histo
 
 def _events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
     """(event, data) per Server-Sent Event; comments (the heartbeat) are skipped."""
-    event, data = "message", ""
+    reader = EventReader()
     for line in lines:
-        if line.startswith("event:"):
-            event = line.removeprefix("event:").strip()
-        elif line.startswith("data:"):
-            data = line.removeprefix("data:").strip()
-        elif line == "" and data:
-            yield event, data
-            event, data = "message", ""
+        if (event := reader.feed(line)) is not None:
+            yield event
 
 
 def _metrics_until(events: Iterator[tuple[str, str]], mrr: Decimal, timeout_s: float) -> list[Decimal]:
