@@ -9,6 +9,7 @@ from alembic.config import Config
 from app.countries import Region
 from app.credentials import CredentialsError, resolved_url
 from app.settings import ConfigError, load_settings
+from contracts import environment as env
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -35,7 +36,7 @@ def main() -> int:
     try:  # the master secret (DATABASE_SECRET_ARN), or the migrating user's own login
         dsn = resolved_url(settings, settings.database_url)
     except CredentialsError as exc:
-        source = "DATABASE_SECRET_ARN" if settings.database_secret_arn else "DATABASE_IAM_AUTH"
+        source = env.DATABASE_SECRET_ARN if settings.database_secret_arn else env.DATABASE_IAM_AUTH
         print(f"migrate: configuration error: {source}: {exc}", file=sys.stderr)
         return 2
     upgrade(dsn, settings.database_primary_region)

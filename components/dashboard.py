@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from contracts.tags import DbRole
 
 WIDTH = 24  # CloudWatch dashboards are 24 grid units wide
 
@@ -24,7 +26,7 @@ class DatabaseRef:
     identifier: pulumi.Input[str]
     aws_region: str
     logical_region: str
-    role: Literal["primary", "replica"]
+    role: DbRole
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import WaiterError
 
-from contracts import tags
+from contracts import environment, tags
 from ops.aws import Aws
 from ops.discovery import DbInstance, StackDatabases, to_instance
 from ops.errors import AwsError, CheckFailed, aws_step
@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # boto3-stubs are a dev dependency: the ops tool runs with bo
     from mypy_boto3_rds import RDSClient
 
 Progress = Callable[[str], None]
+# The app's replica URL variable by the LogicalRegion tag's value (a plain string as AWS returns it).
+_REPLICA_VARIABLE: dict[str, str] = {str(region): name for region, name in environment.DATABASE_READ_REPLICA.items()}
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,9 @@ class FailoverPlan:
         region = self.replica.logical_region or "?"
         old = "the old primary" if self.primary is None else f"the old primary {self.primary.identifier}"
         return [
-            f"re-point DATABASE_URL in every app region at {endpoint or self.replica.identifier} "
-            f"and set DATABASE_PRIMARY_REGION={region}",
-            f"remove DATABASE_READ_REPLICA_{region.upper()}: that node is now the primary",
+            f"re-point {environment.DATABASE_URL} in every app region at {endpoint or self.replica.identifier} "
+            f"and set {environment.DATABASE_PRIMARY_REGION}={region}",
+            f"remove {_REPLICA_VARIABLE.get(region, '?')}: that node is now the primary",
             f"set {tags.PROJECT_NAME}:primaryRegion: {region} in Pulumi.{self.stack}.yaml and run `pulumi up` "
             "to re-create the read replicas from the new primary (and re-tag DbRole)",
             f"stop writes to {old}, then retire it or rebuild it as a replica",

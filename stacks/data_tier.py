@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.database import Database, DatabaseArgs
 from components.db_site import DbPlacement
+from contracts.tags import DbRole
 from stacks.config import LogicalRegion, StackConfig
 from stacks.foundation import Foundation
 
@@ -23,7 +24,7 @@ class DatabaseInstance:
     """One RDS instance as the other tiers see it: where it is and what names it."""
 
     label: str  # "primary" or "replica-<logical region>"
-    role: Literal["primary", "replica"]
+    role: DbRole
     logical_region: LogicalRegion
     aws_region: str
     identifier: pulumi.Output[str]  # CloudWatch's DBInstanceIdentifier dimension
@@ -127,7 +128,7 @@ def build_data_tier(config: StackConfig, foundation: Foundation) -> DataTier:
 
 def _instance(
     label: str,
-    role: Literal["primary", "replica"],
+    role: DbRole,
     config: StackConfig,
     region: LogicalRegion,
     instance: aws.rds.Instance,

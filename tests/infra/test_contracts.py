@@ -1,10 +1,12 @@
 """Each contract of contracts/ is what both sides use: every ECS container gets exactly names its process reads,
 the app's settings accept the environment the stacks give it, and the headers CloudFront and the ALB send and
-forward are the ones the app reads."""
+forward are the ones the app reads. contracts/ itself needs nothing beyond the standard library."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from app.analytics_auth import bearer_token
 from app.geo import resolve_region
 from app.settings import load_settings
 from contracts import environment, headers
-from offline.harness import Evaluation
+from offline.harness import ROOT, Evaluation
 from stacks.config import parse_stack_config
 from tests.infra.test_edge import (
     CACHE_POLICY,
@@ -35,6 +37,29 @@ READS = {
     "analytics.pipeline": environment.PIPELINE_VARIABLES,
     "analytics.reports": environment.REPORTS_VARIABLES,
 }
+
+
+# Imports every contracts module in a fresh interpreter and prints each top-level module that loaded and is not
+# the standard library's (nor contracts itself), one per line.
+STDLIB_PROBE = """
+import importlib, pkgutil, sys
+before = set(sys.modules)
+import contracts
+for module in pkgutil.iter_modules(contracts.__path__, "contracts."):
+    importlib.import_module(module.name)
+loaded = {name.split(".")[0] for name in set(sys.modules) - before}
+print("\\n".join(sorted(loaded - set(sys.stdlib_module_names) - {"contracts"})))
+"""
+
+
+def test_contracts_need_only_the_standard_library() -> None:
+    """The ops tool runs with boto3 alone and every process imports these names: importing each contracts module
+    loads no third-party package and no other package of this repository, directly or through another module."""
+    result = subprocess.run(
+        [sys.executable, "-c", STDLIB_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [], f"contracts/ imports beyond the standard library: {result.stdout.split()}"
 
 
 def containers(evaluation: Evaluation) -> list[tuple[str, dict[str, Any]]]:

@@ -94,6 +94,7 @@ def test_dry_run_json(staging: StagingStack, capsys: pytest.CaptureFixture[str])
     assert document["followUp"][0] == (
         f"re-point DATABASE_URL in every app region at {endpoint} and set DATABASE_PRIMARY_REGION=us"
     )
+    assert document["followUp"][1] == "remove DATABASE_READ_REPLICA_US: that node is now the primary"
 
 
 def test_execute_promotes_waits_and_verifies(
