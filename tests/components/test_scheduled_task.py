@@ -33,7 +33,9 @@ from stacks.tasks_tier import PIPELINE_SCHEDULE, REPORTS_SCHEDULE
         "rate(30 days)",
         "cron(0 12 * * ? *)",
         "cron(15 10 ? * MON-FRI 2030)",
+        "cron(0/5 * * * ? *)",
         "at(2030-02-28T23:59:00)",
+        "at(2027-01-01T00:00:00)",
     ],
 )
 def test_documented_forms_are_accepted(expression: str) -> None:
@@ -55,6 +57,8 @@ def test_documented_forms_are_accepted(expression: str) -> None:
         ("at(2030-02-28 10:00:00)", "or at(yyyy-mm-ddThh:mm:ss)"),
         ("*/5 * * * *", "allowed: rate(value minute|minutes|hour|hours|day|days), cron(<6 fields>) or at("),
         ("", "allowed: rate("),
+        ("every 5 minutes", "allowed: rate("),
+        ("rate(5 minutes", "allowed: rate("),
     ],
 )
 def test_malformed_expressions_name_the_allowed_form(expression: str, problem: str) -> None:
@@ -77,6 +81,13 @@ def test_a_bad_schedule_fails_before_any_resource_naming_the_value() -> None:
         ScheduledTaskArgs(task(), "rate(5 minute)", subnet_ids=["s"], security_group_id="sg", description="d")
     args = ScheduledTaskArgs(task(), "rate(5 minutes)", subnet_ids=["s"], security_group_id="sg", description="d")
     assert args.container_insights == "enabled"
+
+
+@pytest.mark.parametrize("expression", ["*/5 * * * *", "every 5 minutes", "rate(5 minutes", "cron(0 12 * * ?)"])
+def test_the_args_refuse_every_form_scheduler_refuses_naming_the_value(expression: str) -> None:
+    with pytest.raises(ValueError, match="schedule_expression") as error:
+        ScheduledTaskArgs(task(), expression, subnet_ids=["s"], security_group_id="sg", description="d")
+    assert repr(expression) in str(error.value)
 
 
 def matches(pattern: Mapping[str, Any], event: Any) -> bool:

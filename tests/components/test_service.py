@@ -41,7 +41,8 @@ def test_counts_in_order_are_accepted(low: int, desired: int, high: int) -> None
 
 @pytest.mark.parametrize(("low", "desired", "high"), [(0, 1, 1), (2, 1, 10), (1, 11, 10), (5, 5, 4)])
 def test_counts_out_of_order_are_refused_naming_all_three(low: int, desired: int, high: int) -> None:
-    with pytest.raises(ValueError, match=rf"\(got min {low}, desired {desired}, max {high}\)$"):
+    counts = rf"1 <= min <= desired <= max \(got min {low}, desired {desired}, max {high}\)$"
+    with pytest.raises(ValueError, match=counts):
         args(min_count=low, desired_count=desired, max_count=high)
 
 

@@ -1,61 +1,15 @@
-"""The task building blocks (components/fargate_task.py, components/scheduled_task.py): their argument checks, and
-that every ECS task of a stack is built by them, so none misses the hardening."""
+"""The task building blocks (components/fargate_task.py, components/scheduled_task.py) in the declared stacks: every
+ECS task is hardened, every schedule encrypted with a key its role may use and started by a role only EventBridge
+Scheduler of this account may assume. Their argument checks are tested on their own in tests/components."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
-from components.fargate_task import ContainerSpec, FargateTaskArgs
-from components.scheduled_task import ScheduledTaskArgs
 from offline.harness import Evaluation
+from offline.mocks import ACCOUNT_ID
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
-
-
-def _task(**overrides: object) -> FargateTaskArgs:
-    values: dict[str, object] = {
-        "aws_region": "eu-west-1",
-        "image_uri": "repo@sha256:00",
-        "repository_arn": "arn:aws:ecr:eu-west-1:123456789012:repository/app",
-        "containers": [ContainerSpec("main")],
-        **overrides,
-    }
-    return FargateTaskArgs(**values)  # type: ignore[arg-type]
-
-
-def test_a_task_needs_a_container_with_a_distinct_name() -> None:
-    with pytest.raises(ValueError, match="at least one container"):
-        _task(containers=[])
-    with pytest.raises(ValueError, match="distinct"):
-        _task(containers=[ContainerSpec("a"), ContainerSpec("a")])
-
-
-def test_a_name_is_either_environment_or_secret() -> None:
-    with pytest.raises(ValueError, match="TOKEN given both"):
-        _task(environment={"TOKEN": "x"}, secrets={"TOKEN": "arn:aws:secretsmanager:eu-west-1:1:secret:t"})
-
-
-def test_execution_role_reads_the_injected_secrets_unless_told_otherwise() -> None:
-    assert _task(secrets={"B": "arn-b", "A": "arn-a"}).readable_secret_arns == ["arn-a", "arn-b"]
-    assert _task(secrets={"A": "arn-a:url::"}, secret_arns=["arn-a"]).readable_secret_arns == ["arn-a"]
-
-
-@pytest.mark.parametrize("expression", ["rate(5 minutes)", "cron(0/5 * * * ? *)", "at(2027-01-01T00:00:00)"])
-def test_schedule_expressions_scheduler_accepts(expression: str) -> None:
-    ScheduledTaskArgs(
-        task=_task(), schedule_expression=expression, subnet_ids=[], security_group_id="sg", description=""
-    )
-
-
-@pytest.mark.parametrize("expression", ["*/5 * * * *", "every 5 minutes", "rate(5 minutes"])
-def test_other_schedule_expressions_are_refused_naming_the_value(expression: str) -> None:
-    with pytest.raises(ValueError, match="schedule_expression") as error:
-        ScheduledTaskArgs(
-            task=_task(), schedule_expression=expression, subnet_ids=[], security_group_id="sg", description=""
-        )
-    assert repr(expression) in str(error.value)
 
 
 def test_every_task_definition_is_hardened(each_stack: Evaluation) -> None:
@@ -97,3 +51,21 @@ def test_every_schedule_is_encrypted_with_a_customer_managed_key_its_role_may_us
                 "Resource": [key.outputs["arn"]],
             }
         ]
+
+
+def test_every_scheduler_role_is_assumable_only_by_scheduler_for_this_account(each_stack: Evaluation) -> None:
+    """The confused-deputy guard (EventBridge Scheduler user guide, "Set up the execution role"): only the Scheduler
+    service, acting for this account, may assume the role that starts a task (components/iam.service_trust_policy)."""
+    roles = {r.outputs["arn"]: r for r in each_stack.of_type("aws:iam/role:Role")}
+    schedules = each_stack.of_type("aws:scheduler/schedule:Schedule")
+    assert len(schedules) == 2  # the pipeline and the reports runner
+    for schedule in schedules:
+        trust = json.loads(roles[schedule.inputs["target"]["roleArn"]].inputs["assumeRolePolicy"])
+        assert trust["Statement"] == [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}},
+            }
+        ], schedule.name
