@@ -10,10 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_random as random_
 
-from components.kms import encryption_key
+from components.regional_secret import regional_copies
 from contracts.environment import ORIGIN_VERIFY_SECRET
 from contracts.headers import ORIGIN_VERIFY
 
@@ -52,31 +51,15 @@ class OriginSecret(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.value = pulumi.Output.secret(password.result)
-        self.secret_arns = {}
-        for region in dict.fromkeys(args.aws_regions):
-            key = encryption_key(
-                f"{name}-{region}-key",
-                region=region,
-                description=f"Origin verify secret ({region})",
-                tags=args.tags,
-                parent=self,
-            )
-            secret = aws.secretsmanager.Secret(
-                f"{name}-{region}",
-                region=region,
-                name=f"{args.prefix}/origin-verify",
-                description=f"{ORIGIN_VERIFY} value CloudFront sends; the app reads it as {ORIGIN_VERIFY_SECRET}",
-                kms_key_id=key.arn,
-                recovery_window_in_days=args.recovery_window_days,
-                tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            aws.secretsmanager.SecretVersion(
-                f"{name}-{region}-version",
-                region=region,
-                secret_id=secret.id,
-                secret_string=self.value,
-                opts=pulumi.ResourceOptions(parent=secret),
-            )
-            self.secret_arns[region] = secret.arn
+        self.secret_arns = regional_copies(
+            name,
+            self.value,
+            secret_name=f"{args.prefix}/origin-verify",
+            description=f"{ORIGIN_VERIFY} value CloudFront sends; the app reads it as {ORIGIN_VERIFY_SECRET}",
+            key_label="Origin verify secret",
+            aws_regions=args.aws_regions,
+            recovery_window_days=args.recovery_window_days,
+            tags=args.tags,
+            parent=self,
+        )
         self.register_outputs({"secretArns": self.secret_arns})

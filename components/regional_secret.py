@@ -57,31 +57,61 @@ class RegionalSecret(pulumi.ComponentResource):
             self.value = pulumi.Output.secret(generated.result)
         else:
             self.value = pulumi.Output.secret(args.value)
-        self.secret_arns = {}
-        for region in dict.fromkeys(args.aws_regions):
-            key = encryption_key(
-                f"{name}-{region}-key",
-                region=region,
-                description=f"{args.secret_name} ({region})",
-                tags=args.tags,
-                parent=self,
-            )
-            secret = aws.secretsmanager.Secret(
-                f"{name}-{region}",
-                region=region,
-                name=args.secret_name,
-                description=args.description,
-                kms_key_id=key.arn,
-                recovery_window_in_days=args.recovery_window_days,
-                tags=dict(args.tags),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            aws.secretsmanager.SecretVersion(
-                f"{name}-{region}-version",
-                region=region,
-                secret_id=secret.id,
-                secret_string=self.value,
-                opts=pulumi.ResourceOptions(parent=secret),
-            )
-            self.secret_arns[region] = secret.arn
+        self.secret_arns = regional_copies(
+            name,
+            self.value,
+            secret_name=args.secret_name,
+            description=args.description,
+            key_label=args.secret_name,
+            aws_regions=args.aws_regions,
+            recovery_window_days=args.recovery_window_days,
+            tags=args.tags,
+            parent=self,
+        )
         self.register_outputs({"secretArns": self.secret_arns})
+
+
+def regional_copies(
+    name: str,
+    value: pulumi.Output[str],
+    *,
+    secret_name: str,
+    description: str,
+    key_label: str,
+    aws_regions: Sequence[str],
+    recovery_window_days: int,
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> dict[str, pulumi.Output[str]]:
+    """One Secrets Manager copy of `value` per AWS region, each under a KMS key of its own region (described as
+    `<key_label> (<region>)`); returns AWS region -> the copy's ARN. Children of `parent`, named `{name}-{region}-key`,
+    `{name}-{region}` and `{name}-{region}-version` (OriginSecret's resources keep the URNs they had before sharing
+    this)."""
+    arns: dict[str, pulumi.Output[str]] = {}
+    for region in dict.fromkeys(aws_regions):
+        key = encryption_key(
+            f"{name}-{region}-key",
+            region=region,
+            description=f"{key_label} ({region})",
+            tags=tags,
+            parent=parent,
+        )
+        secret = aws.secretsmanager.Secret(
+            f"{name}-{region}",
+            region=region,
+            name=secret_name,
+            description=description,
+            kms_key_id=key.arn,
+            recovery_window_in_days=recovery_window_days,
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-{region}-version",
+            region=region,
+            secret_id=secret.id,
+            secret_string=value,
+            opts=pulumi.ResourceOptions(parent=secret),
+        )
+        arns[region] = secret.arn
+    return arns
