@@ -67,6 +67,11 @@ async def test_fresh_process_knows_a_paused_replica_is_stale(restored: Live) -> 
         assert first.status_code == 200  # not a 404 from the stale replica
         assert first.headers["X-DB-Node"] == "us"
         assert not app.state.monitor.usable("eu")
+        # Measured from the first probe (the heartbeat eu replayed last), not merely unknown until WAL samples
+        # cover eu's position: eu has been stale since it was paused, longer than the bound.
+        lag_s = app.state.monitor.staleness_s("eu")
+        assert lag_s is not None
+        assert lag_s * 1000 > MAX_LAG_MS, lag_s
 
 
 async def test_fresh_process_judges_healthy_replicas_fresh_from_the_first_probe(restored: Live) -> None:
@@ -113,6 +118,24 @@ async def test_no_read_is_served_staler_than_the_bound(restored: Live, slow_prob
     print(f"stalest read served by the paused replica: {stalest * 1000:.0f} ms (bound {MAX_LAG_MS} ms)")
     assert stalest * 1000 < MAX_LAG_MS
     assert served[-1][1] == "us"
+
+
+async def test_staleness_keeps_growing_between_probes(migrated: Cluster) -> None:
+    """The bound counts the time since the last probe. The end-to-end test above cannot always show it: when its
+    app writes the heartbeat itself, each replica probe follows a fresh heartbeat by milliseconds, so a bound
+    judged only at probe time overshoots by almost nothing. Here probes stop, and only the clock moves."""
+    async with running_app(cluster_settings(migrated)) as (app, client):
+        monitor = app.state.monitor
+        await wait_until(lambda: all_healthy(monitor), "every node healthy and fresh")
+        await monitor.stop()  # no probe from here on
+        fresh_as_of = monitor.state["eu"].fresh_as_of
+        assert fresh_as_of is not None
+        assert monitor.usable("eu")
+        await wait_until(lambda: not monitor.usable("eu"), "eu unusable a bound after it was last known fresh", 3)
+        assert (time.monotonic() - fresh_as_of) * 1000 >= MAX_LAG_MS
+        response = await client.get("/api/companies?limit=1", headers=geo("DE"))
+        assert response.status_code == 200
+        assert response.headers["X-DB-Node"] == "primary"  # every replica is now possibly too stale
 
 
 @contextlib.contextmanager

@@ -43,8 +43,18 @@ async def _post_raw(live: Live, body: bytes) -> httpx.Response:
         (b'{"name": "ok", "\\udfff": 1}', None),  # ... as a key: no field to name, the body is the problem
         (b'{"name": [[[[[[[[[[NaN]]]]]]]]]]}', "name"),
         (b'{"name": {"a": NaN, "b": "\\ud800", "c": Infinity}}', "name"),
+        ('{"name": "ok", "caf\u00e9": 1}'.encode(), "caf\\xe9"),  # an unknown field: named, ASCII-escaped
     ],
-    ids=["nan", "infinity", "minus-infinity", "surrogate", "surrogate-key", "nested-nan", "object-echo"],
+    ids=[
+        "nan",
+        "infinity",
+        "minus-infinity",
+        "surrogate",
+        "surrogate-key",
+        "nested-nan",
+        "object-echo",
+        "non-ascii-key",
+    ],
 )
 async def test_unencodable_input_is_422_naming_the_field(healthy: Live, body: bytes, field: str | None) -> None:
     response = await _post_raw(healthy, body)

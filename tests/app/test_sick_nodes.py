@@ -116,6 +116,10 @@ async def test_frozen_home_replica_costs_reads_a_bounded_detour(restored: Live) 
 
 async def test_frozen_primary_answers_writes_503_within_the_write_bound(restored: Live) -> None:
     live = restored
+    # Warm the primary's pool first, so writes find open connections and block on the frozen server mid-statement
+    # (with only new connections to make, every write would fail its 1 s acquire and the bound would go untested).
+    warm = await asyncio.gather(*(live.client.post("/api/companies", json={"name": f"warm {i}"}) for i in range(5)))
+    assert {response.status_code for response in warm} == {201}
     with frozen(live.cluster, "primary"):
         timed = await asyncio.gather(
             *(_timed(live.client.post("/api/companies", json={"name": f"frozen {i}"})) for i in range(5))
@@ -125,6 +129,8 @@ async def test_frozen_primary_answers_writes_503_within_the_write_bound(restored
     longest = max(elapsed for _, elapsed in timed)
     print(f"primary frozen: longest write {longest:.2f}s")
     assert {response.status_code for response, _ in timed} == {503}
+    # At least one write was cut off mid-statement by terminating its connection (not refused at acquire).
+    assert any("outcome is unknown" in response.json()["detail"] for response, _ in timed)
     assert longest < WRITE_TIMEOUT_MS / 1000 + SLACK_S
     assert read.status_code == 200
     assert read.headers["X-DB-Node"] == "asia"

@@ -45,6 +45,10 @@ def server_port() -> Iterator[int]:
 async def _trickle_headers(port: int) -> float:
     """Send a request whose headers never end, one header line every half second; seconds until cut off."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    return await _trickle_on(reader, writer)
+
+
+async def _trickle_on(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> float:
     started = time.monotonic()
     writer.write(b"GET /health HTTP/1.1\r\nHost: app\r\n")
     try:
@@ -89,3 +93,13 @@ async def test_a_silent_connection_is_closed_too(server_port: int) -> None:
     assert await asyncio.wait_for(reader.read(), HEADER_TIMEOUT_S + 2) == b""
     writer.close()
     assert time.monotonic() - started > HEADER_TIMEOUT_S - 0.5
+
+
+async def test_trickled_headers_of_the_next_request_on_a_kept_alive_connection_are_cut_off(server_port: int) -> None:
+    """The timeout restarts with the first byte of each request: uvicorn cancels its keep-alive timer as soon as
+    data arrives, so without it a client could hold the connection with one complete request, then a slow one."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server_port)
+    writer.write(b"GET /health HTTP/1.1\r\nHost: app\r\n\r\n")
+    assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+    held = await _trickle_on(reader, writer)  # the rest of the first response is read (and ignored) meanwhile
+    assert HEADER_TIMEOUT_S - 0.5 < held < HEADER_TIMEOUT_S + 1.5
