@@ -104,6 +104,7 @@ async def test_body_over_the_limit_is_413_before_it_is_read(healthy: Live) -> No
     assert accepted.status_code == 422  # read and validated (name too long), not refused
     refused = await _post_raw(healthy, at_limit + b" ")
     assert refused.status_code == 413
+    assert refused.text == "Content Too Large"  # Starlette's plain text, as the README says
     assert_edge_headers(refused)
 
 
