@@ -7,6 +7,7 @@ second phase of changes (voids, late invoices, rate corrections, region moves) l
 """
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -58,10 +59,17 @@ def invoices(draw: st.DrawFn, company: int) -> list[Invoice]:
     out: list[Invoice] = []
     at = FIRST_DAY + timedelta(days=draw(st.integers(0, 200)), hours=draw(st.integers(0, 23)))
     currency = draw(st.sampled_from(CURRENCIES))
+    subscription: list[Line] = []
     for _ in range(draw(st.integers(1, 5))):
-        subscription = [draw(lines(at))]
-        if draw(st.booleans()):
-            subscription.append(draw(lines(at)))  # an add-on, possibly on another interval
+        same_terms: bool = draw(st.booleans())
+        if subscription and same_terms:
+            # A renewal on the same terms: the native MRR is unchanged, so in EUR or GBP the month's change in
+            # base currency is the new period's rate alone (an `fx` movement).
+            subscription = [replace(line, start=at, end=at + (line.end - line.start)) for line in subscription]  # type: ignore[operator]
+        else:
+            subscription = [draw(lines(at))]
+            if draw(st.booleans()):
+                subscription.append(draw(lines(at)))  # an add-on, possibly on another interval
         extra = [Line("one_time", draw(money))] if draw(st.integers(0, 4)) == 0 else []
         status = draw(st.sampled_from(["issued", "paid", "paid", "void"]))
         paid_at = at + timedelta(days=draw(st.integers(0, 40))) if status == "paid" else None
