@@ -95,3 +95,41 @@ async def test_late_invoice_and_void_rewrite_history(dbs: Databases) -> None:
         assert got == reference_reports(history, start=date(2025, 12, 1), end=date(2026, 8, 1), region=region)
     months = {m["month"]: m for m in got["mrr"]["months"]}
     assert months["2026-04"]["movements"]["churn"] == Decimal("0.00")  # company 1 no longer churns in April ...
+
+
+async def _row_versions(dsn: str) -> dict[tuple[int, date], str]:
+    """Each company_mrr row's xmin: a row the batch rewrote (even with equal values) gets its transaction's id."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT company_id, month, xmin::text AS version FROM analytics.company_mrr")
+    finally:
+        await conn.close()
+    return {(r["company_id"], r["month"]): r["version"] for r in rows}
+
+
+async def test_a_batch_recomputes_only_the_touched_company_from_the_month_it_touched(dbs: Databases) -> None:
+    """Issue 14 item 4: a late invoice of company 2 starting in June rewrites company 2's rows from June on and
+    no other row: company 1's history and company 2's months before June are left as they were."""
+    history = scenario()
+    await _load(dbs, history)
+    await pipeline(dbs)
+    before = await _row_versions(dbs.target_dsn)
+    late = Invoice(2, "USD", _ts(2026, 6, 15), [_monthly("25.00", _ts(2026, 6), _ts(2026, 8))])
+    history.invoices.append(late)
+    conn = await asyncpg.connect(dbs.source_primary)
+    try:
+        await write_invoice(conn, late)
+    finally:
+        await conn.close()
+    await pipeline(dbs)
+    after = await _row_versions(dbs.target_dsn)
+    june = date(2026, 6, 1)
+    rewritten = {key for key in after if before.get(key) != after[key]}
+    assert rewritten, "the late invoice changed nothing"
+    assert {company for company, _ in rewritten} == {2}, sorted(rewritten)
+    assert min(month for _, month in rewritten) == june, sorted(rewritten)
+    assert {key: version for key, version in after.items() if key not in rewritten} == {
+        key: version for key, version in before.items() if key not in rewritten
+    }  # nothing else deleted either
+    got = await reports(dbs, start=date(2026, 1, 1), end=date(2026, 12, 1), region=None)
+    assert got == reference_reports(history, start=date(2026, 1, 1), end=date(2026, 12, 1), region=None)
