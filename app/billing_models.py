@@ -6,6 +6,7 @@ periods are non-empty, datetimes carry a time zone, currencies are ISO 4217 (pyc
 model, so a subscription line missing its plan names `lines.0.subscription.plan`.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Final, Literal
@@ -42,9 +43,9 @@ Quantity = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4)]
 Currency = Annotated[str, AfterValidator(currency_code)]
 
 
-def line_total(amount: Decimal, quantity: Decimal, discount: Decimal) -> Decimal:
-    """amount * quantity - discount, rounded to cents half-up (as the database's round() does for positives)."""
-    return (amount * quantity - discount).quantize(CENT, rounding=ROUND_HALF_UP)
+def cents(value: Decimal) -> Decimal:
+    """Rounded to cents half-up, as the database's round() does for the non-negative totals stored."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class _Body(BaseModel):
@@ -66,8 +67,9 @@ class _Line(_Body):
         return discount
 
     @property
-    def total(self) -> Decimal:
-        return line_total(self.amount, self.quantity, self.discount)
+    def exact_total(self) -> Decimal:
+        """amount * quantity - discount, unrounded: an invoice rounds the sum of its lines once."""
+        return self.amount * self.quantity - self.discount
 
 
 def _period_end_after_start(end: datetime | None, info: ValidationInfo) -> datetime | None:
@@ -116,13 +118,19 @@ class InvoiceIn(_Body):
     @field_validator("lines")
     @classmethod
     def _total_fits(cls, lines: list[SubscriptionLine | OneTimeLine]) -> list[SubscriptionLine | OneTimeLine]:
-        if sum((line.total for line in lines), Decimal(0)) >= MAX_MONEY:
+        if invoice_total(lines) >= MAX_MONEY:
             raise ValueError(f"the invoice total must be below {MAX_MONEY:,.0f}")
         return lines
 
     @property
     def total(self) -> Decimal:
-        return sum((line.total for line in self.lines), Decimal(0))
+        return invoice_total(self.lines)
+
+
+def invoice_total(lines: Sequence[SubscriptionLine | OneTimeLine]) -> Decimal:
+    """The sum of the lines' exact totals, rounded once to cents: what the database's total check computes
+    (migration 0004, round(sum(amount * quantity - discount), 2)) and what analytics/reference.py uses."""
+    return cents(sum((line.exact_total for line in lines), Decimal(0)))
 
 
 class PaymentIn(_Body):
