@@ -264,3 +264,16 @@ async def test_forecast_model_loads_in_a_thread_at_start_only_with_analytics(
             await asyncio.sleep(0.2)
     assert threads == ([threads[0]] if configured else [])
     assert threading.get_ident() not in threads  # never on the event loop's thread
+
+
+async def test_tokens_are_never_logged(up: Live, caplog: pytest.LogCaptureFixture) -> None:
+    """Accepted, refused and malformed tokens leave no trace in any log record, at every level."""
+    wrong = "wrong-token-that-must-not-be-logged"
+    caplog.set_level("DEBUG")
+    for headers in (bearer(TOKEN), bearer(wrong), {"Authorization": f"Basic {TOKEN}"}):
+        await up.client.get(PROBE, headers=headers)
+        await up.client.get("/api/analytics/nowhere", headers=headers)
+    assert caplog.records, "no log record was captured: the check would pass vacuously"
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert TOKEN not in logged
+    assert wrong not in logged
