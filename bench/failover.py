@@ -20,10 +20,11 @@ from app.routing import replica_order
 from bench.profile import Profile
 from bench.servers import AppServer
 from bench.stats import percentile, ratio
+from contracts import headers
 from localdev.cluster import Cluster
 
 HOME: Final[Region] = "eu"
-HOME_HEADERS: Final = {"CloudFront-Viewer-Country": "DE"}
+HOME_HEADERS: Final = {headers.CLOUDFRONT_VIEWER_COUNTRY: "DE"}
 REQUEST_TIMEOUT_S: Final = 10.0
 POLL_S: Final = 0.05
 
@@ -73,7 +74,7 @@ async def _read(client: httpx.AsyncClient, path: str, samples: list[Sample]) -> 
     sent = time.monotonic()
     try:
         response = await client.get(path, headers=HOME_HEADERS)
-        samples.append(Sample(sent, time.monotonic(), response.status_code, response.headers.get("X-DB-Node", "")))
+        samples.append(Sample(sent, time.monotonic(), response.status_code, response.headers.get(headers.DB_NODE, "")))
     except httpx.HTTPError:
         samples.append(Sample(sent, time.monotonic(), 0, ""))
 

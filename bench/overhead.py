@@ -20,6 +20,7 @@ from bench.profile import Profile
 from bench.servers import AppServer, loaded_stack
 from bench.stats import median, ratio
 from bench.wrk import OVERHEAD_COUNTRIES, WrkResult, run_wrk
+from contracts import headers
 
 ROUTED: Final = "routed"
 ROUTED_HOME: Final = "routed_home"
@@ -37,9 +38,9 @@ def served_by(server: AppServer, countries: tuple[str, ...], company_id: int = 1
     nodes = {}
     for country in countries:
         url = f"{server.url}/api/companies/{company_id}"
-        request = urllib.request.Request(url, headers={"CloudFront-Viewer-Country": country})  # noqa: S310 - loopback
+        request = urllib.request.Request(url, headers={headers.CLOUDFRONT_VIEWER_COUNTRY: country})  # noqa: S310 - loopback
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback URL
-            nodes[country] = response.headers.get("X-DB-Node", "")
+            nodes[country] = response.headers.get(headers.DB_NODE, "")
     return nodes
 
 

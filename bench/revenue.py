@@ -40,6 +40,7 @@ from bench.profile import FULL, SMOKE, Profile
 from bench.report import _fmt
 from bench.stats import median, ratio
 from bench.wrk import run_wrk
+from contracts import environment
 from localdev.cluster import PRIMARY, Cluster
 
 if TYPE_CHECKING:  # bench.extensions lists this module's benchmark, so it is imported here for types only
@@ -214,7 +215,7 @@ def measure_mrr(context: "RunContext", target_dsn: str) -> dict[str, Any]:
     first = _first_month()
     path = f"/api/analytics/mrr?from={month_label(first)}&to={month_label(add_months(first, MONTHS - 1))}"
     authorization = f"Bearer {token}"
-    env = {"ANALYTICS_DATABASE_URL": target_dsn, "ANALYTICS_API_TOKENS": token}
+    env = {environment.ANALYTICS_DATABASE_URL: target_dsn, environment.ANALYTICS_API_TOKENS: token}
     with context.app("revenue", env) as server:
         _check_mrr(server.url + path, authorization)
         runs: dict[str, list[Any]] = {"mrr": [], "reads": []}

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Final
 
 from app.server import SERVER_STACK
+from contracts import environment
+from contracts.regions import Region
 from localdev.cluster import REPLICAS, Cluster, free_port
 
 REPO: Final = Path(__file__).resolve().parent.parent
@@ -48,17 +50,18 @@ class AppServer:
     log: Path
 
 
-def app_environment(database_url: str, replicas: Mapping[str, str], pool_size: int) -> dict[str, str]:
+def app_environment(database_url: str, replicas: Mapping[Region, str], pool_size: int) -> dict[str, str]:
     """The app's environment (DESIGN.md names), with nothing inherited that could change its behaviour."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "ORIGIN_VERIFY", "HEALTH_PROBE"))}
+    inherited = ("DATABASE_", environment.ORIGIN_VERIFY_SECRET, environment.HEALTH_PROBE_INTERVAL_MS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env |= {
-        "DATABASE_URL": database_url,
-        "DATABASE_PRIMARY_REGION": "eu",
-        "DATABASE_POOL_MIN": str(pool_size),
-        "DATABASE_POOL_MAX": str(pool_size),
+        environment.DATABASE_URL: database_url,
+        environment.DATABASE_PRIMARY_REGION: "eu",
+        environment.DATABASE_POOL_MIN: str(pool_size),
+        environment.DATABASE_POOL_MAX: str(pool_size),
     }
     for region, url in replicas.items():
-        env[f"DATABASE_READ_REPLICA_{region.upper()}"] = url
+        env[environment.DATABASE_READ_REPLICA[region]] = url
     return env
 
 
