@@ -13,7 +13,7 @@ from typing import Annotated, Any, Final
 import asyncpg
 from fastapi import APIRouter, Body, HTTPException, Path, Request, Response
 
-from app.api import _db, _region, _token
+from app.api import _db, _region, consistency_token
 from app.billing_models import FxRates, InvoiceIn, PaymentIn
 from app.errors import problem
 from app.json_money import MoneyJSONResponse
@@ -151,7 +151,7 @@ async def create_invoice(body: InvoiceIn, request: Request) -> Response:
 @router.get("/api/invoices/{invoice_id}")
 async def get_invoice(invoice_id: InvoiceId, request: Request) -> Response:
     invoice, node = await _db(request).read(
-        _region(request), _token(request), lambda conn: _fetch_invoice(conn, invoice_id)
+        _region(request), consistency_token(request.headers), lambda conn: _fetch_invoice(conn, invoice_id)
     )
     if invoice is None:
         raise HTTPException(status_code=404, detail=f"invoice {invoice_id} not found", headers={DB_NODE: node})

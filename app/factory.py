@@ -15,6 +15,7 @@ from analytics import forecast
 from app import analytics_api, api, billing_api, errors, live, reports_api
 from app.analytics_db import AnalyticsDatabase, AnalyticsUnavailable, analytics_unavailable
 from app.collector import tuned_collector
+from app.fast_read import CompanyReadLane
 from app.health import HealthMonitor
 from app.middleware import EdgeMiddleware
 from app.pools import build_nodes
@@ -83,5 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     # Inside the edge middleware, so a 413 carries X-Region and the security headers like every response.
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.request_max_body_bytes)
-    app.add_middleware(EdgeMiddleware, settings=settings)  # added last = outermost
+    lane = CompanyReadLane(app, app.state.request_metrics)
+    app.state.fast_lane = lane
+    app.add_middleware(EdgeMiddleware, settings=settings, fast_lane=lane)  # added last = outermost
     return app

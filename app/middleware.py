@@ -1,5 +1,7 @@
 """Edge headers on every response: X-Region, cache policy, security headers and Vary.
 
+It also hands the plain company read to app/fast_read.py (when given one), inside these headers and this 500.
+
 Pure ASGI (not BaseHTTPMiddleware) so streaming and concurrency are untouched; it is the outermost
 middleware so CORS preflights and error responses get the same headers. It is also the last line of defence:
 an exception nothing else handled becomes a JSON 500 with those headers (Starlette's own 500 is sent outside
@@ -7,7 +9,7 @@ every user middleware, bare, and the server then drops the connection).
 """
 
 import logging
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
@@ -16,6 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.geo import resolve_region
 from app.settings import Settings
 from contracts.headers import REGION, VARY
+
+if TYPE_CHECKING:
+    from app.fast_read import CompanyReadLane
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +65,9 @@ def _merge_vary(existing: str | None, extra: tuple[str, ...]) -> str:
 class EdgeMiddleware:
     """Resolves the request's region once (into scope state) and decorates the response."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, fast_lane: "CompanyReadLane | None" = None) -> None:
         self.app = app
+        self.fast_lane = fast_lane
         self.primary = settings.database_primary_region
         secret = settings.origin_verify_secret
         self.secret = secret.get_secret_value() if secret is not None else None
@@ -70,7 +76,8 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        region = resolve_region(Headers(scope=scope), self.primary, self.secret)
+        request_headers = Headers(scope=scope)
+        region = resolve_region(request_headers, self.primary, self.secret)
         scope.setdefault("state", {})["region"] = region
         path: str = scope["path"]
         started = False
@@ -91,8 +98,13 @@ class EdgeMiddleware:
                 headers["Vary"] = _merge_vary(headers.get("vary"), VARY)
             await send(message)
 
+        lane_id = self.fast_lane.company_id(scope, request_headers) if self.fast_lane is not None else None
         try:
-            await self.app(scope, receive, send_with_headers)
+            if lane_id is None:
+                await self.app(scope, receive, send_with_headers)
+            else:
+                assert self.fast_lane is not None
+                await self.fast_lane.serve(scope, receive, send_with_headers, lane_id, request_headers, region)
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), path)
             if started:
