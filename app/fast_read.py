@@ -1,8 +1,8 @@
 """The hot read, GET /api/companies/{id}, served without FastAPI's routing, dependency solving and inner middleware.
 
-Why: a routed read costs the app about 240 us of CPU, and about 60 us of that is the framework path (eight
-middleware layers, route matching, parameter solving, response serialisation; measured in-process with a stub
-database, 78 vs 20 us; one worker under wrk answers 1.62x the reads). That is what stands between the app and routed/pgpool-II >= 1.5 on a CPU-bound machine.
+Why: a routed read cost the app about 240 us of CPU, about 60 us of it the framework path (eight middleware layers,
+route matching, parameter solving, response serialisation; in-process with a stub database, 78 vs 20 us; one worker
+under wrk answers 1.62x the reads). That stood between the app and routed/pgpool-II >= 1.5 on a CPU-bound machine.
 
 Only the plain case takes this lane: GET, no body, no `Origin` (CORS is the full app's job), an id of 1 to 18 digits
 without a leading zero. Anything else, including 19-digit ids at the edge of bigint and HEAD, goes through the full
