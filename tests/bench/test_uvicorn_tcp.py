@@ -1,10 +1,18 @@
-"""The benchmark's uvicorn launcher: accepted connections must get TCP_NODELAY even with --workers N."""
+"""The benchmark's uvicorn launcher: with --workers N, accepted connections get TCP_NODELAY and reach every worker."""
 
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from uvicorn.config import Config
 
+from bench.servers import REPO, stop_process
 from bench.uvicorn_tcp import bind_tcp_socket
+from localdev.cluster import free_port
 
 
 def test_bound_socket_is_marked_tcp_so_accepted_connections_get_nodelay() -> None:
@@ -15,3 +23,50 @@ def test_bound_socket_is_marked_tcp_so_accepted_connections_get_nodelay() -> Non
         with accepted:
             assert listener.proto == socket.IPPROTO_TCP
             assert accepted.proto == socket.IPPROTO_TCP  # what asyncio checks before setting TCP_NODELAY
+
+
+@pytest.fixture(scope="module")
+def two_workers() -> Iterator[int]:
+    """The launcher serving tests/bench/pid_app.py with --workers 2; yields its port once both workers answer."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "bench.uvicorn_tcp", "tests.bench.pid_app:app", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", "2", "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_listeners(port)) < 2:
+            assert proc.poll() is None, "the launcher exited"
+            assert time.monotonic() < deadline, f"two listeners on {port} within 30 s: {_listeners(port)}"
+            time.sleep(0.1)
+        yield port
+    finally:
+        stop_process(proc)
+
+
+def _listeners(port: int) -> list[str]:
+    """`ss` lines of the sockets listening on the port (one line per socket, with the processes holding it)."""
+    out = subprocess.run(["ss", "-tlnpH", f"( sport = :{port} )"], capture_output=True, text=True, check=True)
+    return out.stdout.splitlines()
+
+
+def _pid_over_new_connection(port: int) -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(4096):
+            answer += chunk
+    return answer.rsplit(b"\r\n\r\n", 1)[1].decode()
+
+
+def test_each_worker_listens_on_a_socket_of_its_own(two_workers: int) -> None:
+    lines = _listeners(two_workers)
+    assert len(lines) == 2, lines  # one shared socket would be one line naming both workers
+    assert all(line.count("pid=") == 1 for line in lines), lines
+
+
+def test_connections_opened_at_once_reach_both_workers(two_workers: int) -> None:
+    # 32 connections at once: all on one worker is what the shared socket did; with SO_REUSEPORT the kernel hashes
+    # each to a worker, so all 32 on one has a chance of 2 in 2**32.
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        pids = set(pool.map(_pid_over_new_connection, [two_workers] * 32))
+    assert len(pids) == 2, pids
