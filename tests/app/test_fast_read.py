@@ -16,6 +16,8 @@ from app.request_metrics import RequestMetrics
 from app.routing import DatabaseUnavailable, Router
 from tests.app.helpers import Live, geo, wait_until
 
+Records = list[tuple[Any, ...]]
+
 
 def _lane(live: Live) -> CompanyReadLane:
     lane: CompanyReadLane = live.app.state.fast_lane
@@ -27,17 +29,33 @@ def _metrics(live: Live) -> RequestMetrics:
     return metrics
 
 
-async def _get(live: Live, path: str, headers: dict[str, str]) -> tuple[httpx.Response, tuple[Any, ...], int]:
-    """The response, its request-metrics record (region, route, status) and how many requests the lane served."""
-    before = _lane(live).served
+@pytest.fixture
+def recorded(live: Live, monkeypatch: pytest.MonkeyPatch) -> Records:
+    """Every request-metrics record (region, route, status) from now on, whichever path made it; read here rather
+    than from the buffer, which the background flusher drains."""
+    records: Records = []
+    metrics = _metrics(live)
+    record = metrics.record
+
+    def capture(region: str, route: str, status: int, latency_ms: float) -> None:
+        records.append((region, route, status))
+        record(region, route, status, latency_ms)
+
+    monkeypatch.setattr(metrics, "record", capture)
+    return records
+
+
+async def _get(live: Live, records: Records, path: str, headers: dict[str, str]) -> tuple[httpx.Response, Any, int]:
+    """The response, its request-metrics record and how many requests the lane served."""
+    before, recorded_before = _lane(live).served, len(records)
     response = await live.client.get(path, headers=headers)
-    _, region, route, status, _ = _metrics(live).buffer[-1]
-    return response, (region, route, status), _lane(live).served - before
+    assert len(records) == recorded_before + 1, "one metrics record per request"
+    return response, records[-1], _lane(live).served - before
 
 
-async def _assert_same(live: Live, company_id: int, headers: dict[str, str]) -> httpx.Response:
-    fast, fast_record, fast_served = await _get(live, f"/api/companies/{company_id}", headers)
-    full, full_record, full_served = await _get(live, f"/api/companies/0{company_id}", headers)
+async def _assert_same(live: Live, records: Records, company_id: int, headers: dict[str, str]) -> httpx.Response:
+    fast, fast_record, fast_served = await _get(live, records, f"/api/companies/{company_id}", headers)
+    full, full_record, full_served = await _get(live, records, f"/api/companies/0{company_id}", headers)
     assert (fast_served, full_served) == (1, 0), "the lane serves the plain id and leaves the padded one"
     assert fast.status_code == full.status_code
     assert fast.headers.raw == full.headers.raw
@@ -62,26 +80,34 @@ async def company(healthy: Live) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("country", ["DE", "US", "JP", "ZZ"])
-async def test_found_is_the_full_apps_answer(healthy: Live, company: dict[str, Any], country: str) -> None:
-    response = await _assert_same(healthy, company["id"], geo(country))
+async def test_found_is_the_full_apps_answer(
+    healthy: Live, recorded: Records, company: dict[str, Any], country: str
+) -> None:
+    response = await _assert_same(healthy, recorded, company["id"], geo(country))
     assert response.status_code == 200
     assert response.json()["name"] == "Lane GmbH"
     # ZZ is no country: the primary region's replica (us in the tests' cluster)
     assert response.headers["X-DB-Node"] == {"DE": "eu", "US": "us", "JP": "asia", "ZZ": "us"}[country]
 
 
-async def test_token_and_bad_token_are_the_full_apps_answers(healthy: Live, company: dict[str, Any]) -> None:
-    with_token = await _assert_same(healthy, company["id"], {**geo("US"), "X-Consistency-Token": company["token"]})
+async def test_token_and_bad_token_are_the_full_apps_answers(
+    healthy: Live, recorded: Records, company: dict[str, Any]
+) -> None:
+    with_token = await _assert_same(
+        healthy, recorded, company["id"], {**geo("US"), "X-Consistency-Token": company["token"]}
+    )
     assert with_token.status_code == 200
-    bad = await _assert_same(healthy, company["id"], {**geo("US"), "X-Consistency-Token": "not-an-lsn"})
+    bad = await _assert_same(healthy, recorded, company["id"], {**geo("US"), "X-Consistency-Token": "not-an-lsn"})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["header", "X-Consistency-Token"]
-    forged = await _assert_same(healthy, company["id"], {**geo("US"), "X-Consistency-Token": "FFFFFFFF/FFFFFFFF"})
+    forged = await _assert_same(
+        healthy, recorded, company["id"], {**geo("US"), "X-Consistency-Token": "FFFFFFFF/FFFFFFFF"}
+    )
     assert forged.status_code == 400
 
 
-async def test_missing_is_the_full_apps_404(healthy: Live) -> None:
-    response = await _assert_same(healthy, 999_999_999, geo("JP"))
+async def test_missing_is_the_full_apps_404(healthy: Live, recorded: Records) -> None:
+    response = await _assert_same(healthy, recorded, 999_999_999, geo("JP"))
     assert response.status_code == 404
     assert response.headers["X-DB-Node"] == "asia"
 
@@ -99,16 +125,20 @@ def failing_router(healthy: Live, monkeypatch: pytest.MonkeyPatch) -> list[Excep
     return raised
 
 
-async def test_unavailable_is_the_full_apps_503(healthy: Live, failing_router: list[Exception]) -> None:
+async def test_unavailable_is_the_full_apps_503(
+    healthy: Live, recorded: Records, failing_router: list[Exception]
+) -> None:
     failing_router.append(DatabaseUnavailable("no database node could serve this read", retry_after_s=2))
-    response = await _assert_same(healthy, 5, geo("DE"))
+    response = await _assert_same(healthy, recorded, 5, geo("DE"))
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
 
 
-async def test_unexpected_error_is_the_edge_500(healthy: Live, failing_router: list[Exception]) -> None:
+async def test_unexpected_error_is_the_edge_500(
+    healthy: Live, recorded: Records, failing_router: list[Exception]
+) -> None:
     failing_router.append(RuntimeError("boom"))
-    response = await _assert_same(healthy, 5, geo("DE"))
+    response = await _assert_same(healthy, recorded, 5, geo("DE"))
     assert response.status_code == 500
     assert response.json()["error"] == "internal_error"
     assert response.headers["X-Region"] == "eu"
