@@ -77,9 +77,14 @@ def run(profile: Profile) -> dict[str, Any]:
         env = cluster_environment(cluster, profile.pool_size)
         routed = routed_stack.enter_context(app_server(ROUTED, ROUTED_APP, env, profile.workers, log_dir))
         with contextlib.ExitStack() as others:
-            children = profile.workers * (profile.pool_size + 1) + 4  # every app connection plus the probes
+            # Behind pgpool the app sees one node, its primary, and reads there with at most half its pool maximum
+            # (writes keep the rest): a maximum of twice the pool gives it the read slots the routed variant has on
+            # each replica, so no read waits for a slot (with pool_size, 3 of 4 smoke connections on one worker
+            # got 503s). It starts with pool_size, as the others, and grows only as far as the load asks.
+            pgpool_pool_max = 2 * profile.pool_size
+            children = profile.workers * (pgpool_pool_max + 1) + 4  # every app connection plus the probes
             pgpool = others.enter_context(running_pgpool(cluster, cluster.root / "pgpool", children))
-            pgpool_env = app_environment(pgpool.dsn(), {}, profile.pool_size)
+            pgpool_env = app_environment(pgpool.dsn(), {}, profile.pool_size, pool_max=pgpool_pool_max)
             servers = {
                 ROUTED: routed,
                 FLOOR: others.enter_context(app_server(FLOOR, FLOOR_APP, env, profile.workers, log_dir)),

@@ -50,15 +50,18 @@ class AppServer:
     log: Path
 
 
-def app_environment(database_url: str, replicas: Mapping[Region, str], pool_size: int) -> dict[str, str]:
-    """The app's environment (DESIGN.md names), with nothing inherited that could change its behaviour."""
+def app_environment(
+    database_url: str, replicas: Mapping[Region, str], pool_size: int, *, pool_max: int | None = None
+) -> dict[str, str]:
+    """The app's environment (DESIGN.md names), with nothing inherited that could change its behaviour; pools
+    start warm with pool_size connections and grow to pool_max (default: pool_size)."""
     inherited = ("DATABASE_", environment.ORIGIN_VERIFY_SECRET, environment.HEALTH_PROBE_INTERVAL_MS)
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env |= {
         environment.DATABASE_URL: database_url,
         environment.DATABASE_PRIMARY_REGION: "eu",
         environment.DATABASE_POOL_MIN: str(pool_size),
-        environment.DATABASE_POOL_MAX: str(pool_size),
+        environment.DATABASE_POOL_MAX: str(pool_max or pool_size),
     }
     for region, url in replicas.items():
         env[environment.DATABASE_READ_REPLICA[region]] = url
