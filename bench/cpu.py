@@ -2,12 +2,15 @@
 each process group (the app's workers, the PostgreSQL and pgpool-II servers, wrk, everything else) from
 /proc/<pid>/stat. It is the profile behind "the machine, not the generator, limits the 10,000-user figure".
 
-Linux only, like the rest of the benchmark. A process that starts and ends inside the window is not seen (its
-seconds show up only in the machine's busy share, so `unattributed` is the difference).
+Linux only, like the rest of the benchmark. A process that starts and ends inside the window is gone from /proc
+before the window closes: the benchmark's own children that ended and were waited for in it (wrk, run to completion
+by bench.wrk) are counted from getrusage(RUSAGE_CHILDREN) as "wrk"; anyone else's show up only in the machine's
+busy share, so `unattributed` is the difference (with the kernel's interrupt work for the loopback traffic).
 """
 
 import contextlib
 import os
+import resource
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,17 +71,25 @@ def group_of(pid: int, command: str, app_pids: set[int]) -> str:
     return "wrk" if command == "wrk" else "other"
 
 
+def _waited_children_cpu_s() -> float:
+    """CPU seconds of this process's children that have ended and been waited for, since it started."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @contextlib.contextmanager
 def cpu_profile(app_pid: int) -> Iterator[dict[str, Any]]:
     """Fills the yielded dict when the block ends: elapsed seconds, CPUs, the machine's busy share, and per group
     CPU seconds and share of the machine's capacity (elapsed x CPUs)."""
     cpus = os.cpu_count() or 1
     before, (busy0, total0), started = _processes(), _machine_busy_total(), time.monotonic()
+    waited0 = _waited_children_cpu_s()
     result: dict[str, Any] = {}
     yield result
     after, (busy1, total1), elapsed = _processes(), _machine_busy_total(), time.monotonic() - started
     app_pids = _descendants(app_pid, after)
     seconds = dict.fromkeys(GROUPS, 0.0)
+    seconds["wrk"] += _waited_children_cpu_s() - waited0
     for pid, stat in after.items():
         previous = before.get(pid)
         used = stat.cpu_s - previous.cpu_s if previous is not None and previous.started == stat.started else stat.cpu_s

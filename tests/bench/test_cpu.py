@@ -62,3 +62,11 @@ def test_a_spinning_grandchild_of_the_app_counts_as_app() -> None:
     assert profile["share"]["app"] <= profile["machine_busy_share"] + 0.05
     assert 0 < profile["machine_busy_share"] <= 1
     assert profile["cpus"] == os.cpu_count()
+
+
+def test_a_load_generator_that_ends_inside_the_window_is_counted() -> None:
+    """wrk is run to completion inside the window, so it is gone from /proc when the window closes."""
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    with cpu_profile(os.getpid()) as profile:
+        subprocess.run([sys.executable, "-c", burn], check=True, timeout=60)
+    assert profile["cpu_s"]["wrk"] >= 0.3 - 2 / CLOCK_TICKS
