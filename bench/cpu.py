@@ -1,6 +1,7 @@
 """Where the CPU goes during a benchmark run: how busy the whole machine was (/proc/stat) and the CPU seconds of
 each process group (the app's workers, the PostgreSQL and pgpool-II servers, wrk, everything else) from
-/proc/<pid>/stat. It is the profile behind "the machine, not the generator, limits the 10,000-user figure".
+/proc/<pid>/stat. It is the profile behind the 10,000-user figure: what the app, the databases and the generator
+each took of the machine.
 
 Linux only, like the rest of the benchmark. A process that starts and ends inside the window is gone from /proc
 before the window closes: the benchmark's own children that ended and were waited for in it (wrk, run to completion

@@ -5,8 +5,12 @@ the app closes a connection that sends no request headers within app.http_limits
 silent clients' defence), so a user who opened a connection and then thought for up to 10 s measured reconnects.
 Before this, half the users' first requests came after that timeout: at 500 users 14 % of requests were read errors.
 
-wrk is an event loop in C, so 10,000 idle users cost it almost nothing; the app gets the CPU. A light-load run of
-the same shape (fewer users) measured just before is the latency baseline.
+The generator is not free: with think time, wrk keeps one timer per waiting user, and its event loop (Redis's old
+ae.c) walks the whole unsorted timer list, reading the clock for each, on every wake-up. At 10,000 users wrk used
+as much CPU as the app (36 % of the machine each, 2026-12-04 19:01; bench.cpu counts it). More wrk threads split
+the list (40 threads: wrk 13 s of CPU instead of 30 s in a 40 s run) but made the app's tail worse (p99 307 and
+667 ms with 40 and 8 threads against 49-63 ms with one), so one thread it is, and the CPU profile shows the cost.
+A light-load run of the same shape (fewer users) measured just before is the latency baseline.
 """
 
 from typing import Any, Final
@@ -40,7 +44,7 @@ def _users_run(server: AppServer, users: int, seconds: int, profile: Profile) ->
 
 def run_users(server: AppServer, profile: Profile, capacity: float) -> dict[str, Any]:
     """`capacity` is the routed app's closed-loop read rate from the overhead benchmark in this run: when the
-    target exceeds it, the machine (not the generator) limits this figure."""
+    target exceeds it, the app's share of the machine limits this figure."""
     with cpu_profile(server.proc.pid) as baseline_cpu:
         baseline = _users_run(server, profile.baseline_users, profile.baseline_duration_s, profile)
     with cpu_profile(server.proc.pid) as loaded_cpu:  # where the CPU went: the profile behind "what limits it"
