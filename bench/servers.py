@@ -61,7 +61,7 @@ def app_environment(
         environment.DATABASE_URL: database_url,
         environment.DATABASE_PRIMARY_REGION: "eu",
         environment.DATABASE_POOL_MIN: str(pool_size),
-        environment.DATABASE_POOL_MAX: str(pool_max or pool_size),
+        environment.DATABASE_POOL_MAX: str(pool_size if pool_max is None else pool_max),
     }
     for region, url in replicas.items():
         env[environment.DATABASE_READ_REPLICA[region]] = url
