@@ -49,6 +49,10 @@ class StandbyAsPrimary(RuntimeError):
     """DATABASE_URL reached a node in recovery: what stale DNS looks like right after an RDS failover."""
 
 
+class ProbeTimeout(TimeoutError):
+    """A probe (connect, query, heartbeat) outlasted DATABASE_ACQUIRE_TIMEOUT."""
+
+
 @dataclass
 class NodeHealth:
     """What the last probe (or a failed request) learned about one node."""
@@ -188,6 +192,9 @@ class HealthMonitor:
                     await self._beat(conn)
                 if not node.has_pool:
                     await node.open()
+        except TimeoutError:  # asyncio.timeout's error has no text: say what happened, for the log and the report
+            await self.mark_down(name, ProbeTimeout(f"the probe had no answer within {node.acquire_timeout_s:g}s"))
+            return
         except Exception as exc:
             if is_node_busy(exc):
                 self.note_busy(name, exc)

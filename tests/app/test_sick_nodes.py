@@ -134,3 +134,14 @@ async def test_frozen_primary_answers_writes_503_within_the_write_bound(restored
     assert longest < WRITE_TIMEOUT_MS / 1000 + SLACK_S
     assert read.status_code == 200
     assert read.headers["X-DB-Node"] == "asia"
+
+
+async def test_frozen_replica_is_marked_down_by_its_probe_with_a_reason(restored: Live) -> None:
+    """No request touches asia: its own probe must notice the silence and say so (a bare TimeoutError logs
+    as an empty reason)."""
+    live = restored
+    with frozen(live.cluster, "asia"):
+        await wait_until(lambda: not live.monitor.state["asia"].up, "frozen asia marked down by its probe", 10)
+        error = live.monitor.state["asia"].error
+    assert error == "ProbeTimeout: the probe had no answer within 1s"
+    assert live.monitor.status("asia") == "down"
