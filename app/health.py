@@ -34,6 +34,11 @@ HEARTBEAT_LOCK: Final = 7_240_002
 HEARTBEAT_MAX_INTERVAL_S: Final = 1.0
 # A node that refused a connection for lack of slots (SQLSTATE 53300) is skipped this long, never marked down.
 BUSY_HOLD_S: Final = 1.0
+# An up node is marked down by its probe only after this many timeouts in a row. One late answer is as likely this
+# task's own event loop starved (a CPU-bound moment, a GC pause) as a sick node, and a false "down" costs two
+# pool resets (every pooled connection reopened) and a 503 from /health/regional. A refused or broken connection
+# still marks it down at once, and so does a request that outlasts its budget on the node.
+PROBE_TIMEOUTS_TO_MARK_DOWN: Final = 2
 NodeStatus = Literal["healthy", "degraded", "down"]
 
 _PRIMARY_PROBE: Final = """
@@ -64,6 +69,7 @@ class NodeHealth:
     primary_lsn_at_probe: int | None = None  # the primary's position last sampled before this replica's probe
     busy_until: float = 0.0
     error: str | None = None
+    probe_timeouts: int = 0  # consecutive probes without an answer in time
 
 
 class HealthMonitor:
@@ -192,8 +198,8 @@ class HealthMonitor:
                     await self._beat(conn)
                 if not node.has_pool:
                     await node.open()
-        except TimeoutError:  # asyncio.timeout's error has no text: say what happened, for the log and the report
-            await self.mark_down(name, ProbeTimeout(f"the probe had no answer within {node.acquire_timeout_s:g}s"))
+        except TimeoutError:
+            await self._probe_timed_out(name)
             return
         except Exception as exc:
             if is_node_busy(exc):
@@ -216,6 +222,18 @@ class HealthMonitor:
         else:
             self._judge_replica(name, row, sent, sent_wall)
         await self._mark_up(name, (received - sent) * 1000)
+
+    async def _probe_timed_out(self, name: NodeName) -> None:
+        health = self.state[name]
+        health.probe_timeouts += 1
+        self._drop_probe_conn(name)  # its query may still be running: the next probe starts on a new connection
+        timeout_s = self.nodes[name].acquire_timeout_s
+        if health.up and health.probe_timeouts < PROBE_TIMEOUTS_TO_MARK_DOWN:
+            log.info("node %s: probe had no answer within %gs; one more and it is marked down", name, timeout_s)
+            return
+        # asyncio.timeout's TimeoutError has no text: say what happened, for the log and the report.
+        reason = f"the probe had no answer within {timeout_s:g}s ({health.probe_timeouts} in a row)"
+        await self.mark_down(name, ProbeTimeout(reason))
 
     def _judge_replica(self, name: NodeName, row: Any, sent: float, sent_wall: float) -> None:
         """Record the replica's replay position and the moment it is known to be fresh as of."""
@@ -257,7 +275,7 @@ class HealthMonitor:
         if not health.up:
             log.info("node %s is up", name)
             await self.nodes[name].reset()  # connections made before an outage are dead
-        health.up, health.error, health.latency_ms = True, None, latency_ms
+        health.up, health.error, health.latency_ms, health.probe_timeouts = True, None, latency_ms, 0
 
     def regional_report(self, region: str, uptime_s: float) -> tuple[dict[str, Any], int]:
         """The /health/regional JSON (original shape plus added detail) and its HTTP status."""
