@@ -141,7 +141,8 @@ async def test_frozen_replica_is_marked_down_by_its_probe_with_a_reason(restored
     as an empty reason)."""
     live = restored
     with frozen(live.cluster, "asia"):
-        await wait_until(lambda: not live.monitor.state["asia"].up, "frozen asia marked down by its probe", 10)
+        took = await wait_until(lambda: not live.monitor.state["asia"].up, "frozen asia marked down by its probe", 10)
+        print(f"idle frozen replica marked down by its probe after {took:.2f}s")
         error = live.monitor.state["asia"].error
     assert error == "ProbeTimeout: the probe had no answer within 1s (2 in a row)"
     assert live.monitor.status("asia") == "down"
