@@ -5,12 +5,15 @@
   headers were held open indefinitely. The ALB sends whole requests, so only a hostile or broken client hits it.
 - Idle kept-alive connections close after KEEP_ALIVE_S: more than the ALB's 60 s idle timeout, as the ALB guide
   asks of targets, so the ALB never reuses a connection the app is closing (which would be a 502).
-- At most MAX_CONCURRENCY connections and in-flight requests per process; beyond that uvicorn answers 503 at once
-  (a 1 GiB task holds that many comfortably; the database pools and read shedding bound the real work).
+- At most MAX_CONCURRENCY connections and in-flight requests per process (a 1 GiB task holds that many
+  comfortably; the database pools and read shedding bound the real work). Beyond that a request is answered 503 at
+  once, without running its route: the protocol marks its scope OVER_CAPACITY and the edge middleware answers,
+  so the 503 is JSON with Retry-After and every edge header (uvicorn's own is bare plain text, without X-Region)
+  and closes the connection, which frees a slot.
 """
 
 import asyncio
-from typing import Final
+from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -20,12 +23,18 @@ HEADER_TIMEOUT_S: Final = 5.0
 # the ALB may send a request on a connection the target is closing and answer 502.
 KEEP_ALIVE_S: Final = 65
 MAX_CONCURRENCY: Final = 4096
+OVER_CAPACITY: Final = "app.over_capacity"  # scope key set on requests beyond --limit-concurrency
 
 
 class HeaderTimeoutHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, closing connections whose request headers do not arrive in time."""
 
     _header_timer: asyncio.TimerHandle | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # uvicorn would swap in its bare 503 app; the limit is applied in on_headers_complete instead.
+        self.capacity, self.limit_concurrency = self.limit_concurrency, None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -38,6 +47,8 @@ class HeaderTimeoutHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._stop_header_timer()
+        if self.capacity is not None and max(len(self.connections), len(self.tasks)) >= self.capacity:
+            self.scope[OVER_CAPACITY] = True  # type: ignore[typeddict-unknown-key]
         super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:

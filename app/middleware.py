@@ -9,6 +9,7 @@ every user middleware, bare, and the server then drops the connection).
 """
 
 import logging
+import time
 from typing import TYPE_CHECKING, Final
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.geo import resolve_region
+from app.http_limits import OVER_CAPACITY
 from app.settings import Settings
 from contracts.headers import REGION, VARY
 
@@ -71,6 +73,8 @@ class EdgeMiddleware:
         self.primary = settings.database_primary_region
         secret = settings.origin_verify_secret
         self.secret = secret.get_secret_value() if secret is not None else None
+        self._refused_unlogged = 0
+        self._refusals_logged_at = float("-inf")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,6 +102,9 @@ class EdgeMiddleware:
                 headers["Vary"] = _merge_vary(headers.get("vary"), VARY)
             await send(message)
 
+        if scope.get(OVER_CAPACITY):
+            await self._refuse_over_capacity(scope, receive, send_with_headers)
+            return
         lane_id = self.fast_lane.company_id(scope, request_headers) if self.fast_lane is not None else None
         try:
             if lane_id is None:
@@ -111,3 +118,18 @@ class EdgeMiddleware:
                 raise  # headers are out: the server can only cut the connection
             error = JSONResponse({"error": "internal_error", "detail": "unexpected server error"}, status_code=500)
             await error(scope, receive, send_with_headers)
+
+    async def _refuse_over_capacity(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The server is at --limit-concurrency (app/http_limits.py): answer without running the route, close the
+        connection to free a slot, and log at most one line a second however many are refused."""
+        self._refused_unlogged += 1
+        now = time.monotonic()
+        if now - self._refusals_logged_at >= 1:
+            log.warning("over capacity: %d request(s) refused with 503 since the last line", self._refused_unlogged)
+            self._refused_unlogged, self._refusals_logged_at = 0, now
+        response = JSONResponse(
+            {"error": "over_capacity", "detail": "the server is at its concurrency limit; retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "1", "Connection": "close"},
+        )
+        await response(scope, receive, send)

@@ -2,44 +2,21 @@
 headers are closed after the header timeout, while complete requests are still served."""
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from app.http_limits import HEADER_TIMEOUT_S
-from localdev.cluster import free_port
-from tests.app.test_server_stack import NO_DATABASE, REPO, image_command
+from tests.app.image_server import image_server
 
 SLOW_CLIENTS = 200
 
 
 @pytest.fixture(scope="module")
 def server_port() -> Iterator[int]:
-    """The image's CMD (uvicorn with the stack's limits) on a free loopback port, without any database."""
-    port = free_port()
-    argv = image_command()
-    argv[argv.index("--host") + 1], argv[argv.index("--port") + 1] = "127.0.0.1", str(port)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")} | {"DATABASE_URL": NO_DATABASE}
-    proc = subprocess.Popen([sys.executable, "-m", *argv], cwd=REPO, env=env, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, f"the server exited with {proc.returncode}"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not start within 30 s"
-                time.sleep(0.1)
+    with image_server() as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 async def _trickle_headers(port: int) -> float:
