@@ -4,7 +4,6 @@ Against the real server command with the limit lowered to LIMIT, holding idle co
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -39,11 +38,9 @@ async def _get(port: int, path: str, **headers: str) -> httpx.Response:
 
 async def test_a_request_over_the_limit_gets_the_apps_503_with_edge_headers(port: int) -> None:
     async with idle_connections(port, LIMIT - 1):
-        started = time.monotonic()
         refused = await _get(port, "/health", **{"CloudFront-Viewer-Country": "JP"})
-        # A database route is refused as fast: it never runs (no database here, so running it would take seconds).
+        # A database route never runs: it would answer database_unavailable (this server has no database).
         route = await _get(port, "/api/companies/1")
-        elapsed = time.monotonic() - started
     assert refused.status_code == 503
     assert refused.json() == {
         "error": "over_capacity",
@@ -56,7 +53,6 @@ async def test_a_request_over_the_limit_gets_the_apps_503_with_edge_headers(port
     assert refused.headers["Connection"] == "close"
     assert (route.status_code, route.json()["error"]) == (503, "over_capacity")
     assert route.headers["X-Region"] == "eu"  # no geo header: the primary region
-    assert elapsed < 1.5
 
 
 async def test_requests_within_the_limit_are_served_and_slots_come_back(port: int) -> None:
