@@ -17,13 +17,14 @@ from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from app.middleware import OVER_CAPACITY
+
 HEADER_TIMEOUT_S: Final = 5.0
 # ELB guide, "Edit attributes for your Application Load Balancer" (connection idle timeout, default 60 s): "configure
 # the idle timeout of your application to be larger than the idle timeout configured for the load balancer", else
 # the ALB may send a request on a connection the target is closing and answer 502.
 KEEP_ALIVE_S: Final = 65
 MAX_CONCURRENCY: Final = 4096
-OVER_CAPACITY: Final = "app.over_capacity"  # scope key set on requests beyond --limit-concurrency
 
 
 class HeaderTimeoutHttpToolsProtocol(HttpToolsProtocol):

@@ -17,7 +17,6 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.geo import resolve_region
-from app.http_limits import OVER_CAPACITY
 from app.settings import Settings
 from contracts.headers import REGION, VARY
 
@@ -29,6 +28,10 @@ log = logging.getLogger(__name__)
 DOCS_PATHS: Final = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 STATIC_TYPES: Final = ("text/css", "text/javascript", "application/javascript", "image/", "font/")
 # Responses differ by the request headers in VARY (region, and for reads the consistency token).
+
+# Scope key app/http_limits.py sets on a request beyond --limit-concurrency (defined here, so that the app's
+# processes do not import httptools through it: an h11 server must not load it).
+OVER_CAPACITY: Final = "app.over_capacity"
 
 NO_STORE: Final = "private, no-store"
 SHORT: Final = "public, max-age=300"

@@ -1,12 +1,13 @@
 """Where the CPU goes during a benchmark run: how busy the whole machine was (/proc/stat) and the CPU seconds of
-each process group (the app's workers, the PostgreSQL and pgpool-II servers, wrk, everything else) from
-/proc/<pid>/stat. It is the profile behind the 10,000-user figure: what the app, the databases and the generator
-each took of the machine.
+each process group (the app's workers, the PostgreSQL and pgpool-II servers, the load generator, everything else)
+from /proc/<pid>/stat. It is the profile behind the 10,000-user figure: what the app, the databases and the
+generator each took of the machine.
 
 Linux only, like the rest of the benchmark. A process that starts and ends inside the window is gone from /proc
-before the window closes: the benchmark's own children that ended and were waited for in it (wrk, run to completion
-by bench.wrk) are counted from getrusage(RUSAGE_CHILDREN) as "wrk"; anyone else's show up only in the machine's
-busy share, so `unattributed` is the difference (with the kernel's interrupt work for the loopback traffic).
+before the window closes: the benchmark's own children that ended and were waited for in it (the load generator,
+wrk or bench.think_users, run to completion) are counted from getrusage(RUSAGE_CHILDREN) as "generator"; anyone
+else's show up only in the machine's busy share, so `unattributed` is the difference (with the kernel's interrupt
+work for the loopback traffic).
 """
 
 import contextlib
@@ -19,7 +20,7 @@ from typing import Any, Final, NamedTuple
 
 PROC: Final = Path("/proc")
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
-GROUPS: Final = ("app", "database", "wrk", "other")
+GROUPS: Final = ("app", "database", "generator", "other")
 
 
 class ProcessStat(NamedTuple):
@@ -69,7 +70,7 @@ def group_of(pid: int, command: str, app_pids: set[int]) -> str:
         return "app"
     if command.startswith(("postgres", "pgpool")):
         return "database"
-    return "wrk" if command == "wrk" else "other"
+    return "generator" if command == "wrk" else "other"
 
 
 def _waited_children_cpu_s() -> float:
@@ -90,7 +91,7 @@ def cpu_profile(app_pid: int) -> Iterator[dict[str, Any]]:
     after, (busy1, total1), elapsed = _processes(), _machine_busy_total(), time.monotonic() - started
     app_pids = _descendants(app_pid, after)
     seconds = dict.fromkeys(GROUPS, 0.0)
-    seconds["wrk"] += _waited_children_cpu_s() - waited0
+    seconds["generator"] += _waited_children_cpu_s() - waited0
     for pid, stat in after.items():
         previous = before.get(pid)
         used = stat.cpu_s - previous.cpu_s if previous is not None and previous.started == stat.started else stat.cpu_s

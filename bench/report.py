@@ -75,7 +75,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         out.append((f"{users['users']:,} users: machine CPU busy", _fmt(cpu["machine_busy_share"] * 100, " %"),
                     _fmt(base_cpu["machine_busy_share"] * 100, f" % @{base['users']}"),
                     _fmt(ratio(cpu["machine_busy_share"], base_cpu["machine_busy_share"])), ""))  # fmt: skip
-        out.append(("  CPU share: app / database / wrk / other",
+        out.append(("  CPU share: app / database / generator / other",
                     " / ".join(f"{cpu['share'][g] * 100:.0f}" for g in GROUPS) + " %",
                     " / ".join(f"{base_cpu['share'][g] * 100:.0f}" for g in GROUPS) + f" % @{base['users']}",
                     "", ""))  # fmt: skip

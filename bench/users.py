@@ -1,15 +1,17 @@
-"""3. Many users with think time: wrk holds one connection per user and waits uniform 0..2x mean between requests.
+"""3. Many users with think time: one keep-alive connection per user, waiting uniform 0..2x mean between requests.
 
-A user sends its first request within ARRIVAL_MAX_MS of opening its connection, as a browser (or the ALB) does:
-the app closes a connection that sends no request headers within app.http_limits.HEADER_TIMEOUT_S (the slow and
-silent clients' defence), so a user who opened a connection and then thought for up to 10 s measured reconnects.
-Before this, half the users' first requests came after that timeout: at 500 users 14 % of requests were read errors.
+A user connects and sends its first request at a moment drawn uniformly within ARRIVAL_MAX_MS, as a browser (or
+the ALB) does: the app closes a connection that sends no request headers within app.http_limits.HEADER_TIMEOUT_S
+(the slow and silent clients' defence), so a user who opened a connection and then thought for up to 10 s measured
+reconnects. Before the ramp, half the users' first requests came after that timeout: at 500 users 14 % of
+requests were read errors.
 
-The generator is not free: with think time, wrk keeps one timer per waiting user, and its event loop (Redis's old
-ae.c) walks the whole unsorted timer list, reading the clock for each, on every wake-up. At 10,000 users wrk used
-as much CPU as the app (36 % of the machine each, 2026-12-04 19:01; bench.cpu counts it). More wrk threads split
-the list (40 threads: wrk 13 s of CPU instead of 30 s in a 40 s run) but made the app's tail worse (p99 307 and
-667 ms with 40 and 8 threads against 49-63 ms with one), so one thread it is, and the CPU profile shows the cost.
+The generator is bench.think_users, not wrk: with think time wrk keeps one timer per waiting user in an unsorted
+list (Redis's old ae.c) that its event loop walks, reading the clock for each, on every wake-up. At 10,000 users
+wrk took as much CPU as the app (28-31 s against the app's 28-32 s in 40 s; 2026-12-04 20:58, same app, rounds
+alternated) and the p99 it measured swung 33-882 ms; think_users took 6.9-7.0 s and measured 17.7-24.4 ms, with the
+machine 53-55 % busy instead of 83-86 %. More wrk threads split its list but made the app's tail worse (p99 307 and
+667 ms with 40 and 8 threads). wrk remains the closed-loop generator (bench.overhead), where it has no timers.
 A light-load run of the same shape (fewer users) measured just before is the latency baseline.
 """
 
@@ -20,8 +22,10 @@ from bench.cpu import cpu_profile
 from bench.profile import Profile
 from bench.servers import AppServer
 from bench.stats import ratio
-from bench.wrk import USER_COUNTRIES, WrkResult, run_wrk
+from bench.think_users import run_think_users
+from bench.wrk import USER_COUNTRIES, WrkResult
 
+GENERATOR: Final = "bench.think_users"
 ARRIVAL_MAX_MS: Final = int(HEADER_TIMEOUT_S * 1000 * 0.8)  # the users arrive over the first 4 s
 
 
@@ -31,9 +35,9 @@ def target_rate(users: int, think_mean_ms: int) -> float:
 
 
 def _users_run(server: AppServer, users: int, seconds: int, profile: Profile) -> WrkResult:
-    return run_wrk(
+    return run_think_users(
         server.url,
-        connections=users,
+        users=users,
         duration_s=seconds,
         ids=profile.companies,
         countries=USER_COUNTRIES,
@@ -52,6 +56,7 @@ def run_users(server: AppServer, profile: Profile, capacity: float) -> dict[str,
     target = target_rate(profile.users, profile.think_mean_ms)
     return {
         "users": profile.users,
+        "generator": GENERATOR,
         "think_mean_ms": profile.think_mean_ms,
         "target_rate": target,
         "capacity_rate": capacity,

@@ -105,7 +105,7 @@ def test_users_run_has_its_cpu_profile(smoke: tuple[dict[str, Any], str]) -> Non
     # loaded run (~200 reads, one app process) must show the app at work.
     loaded = results["users"]["loaded"]["cpu"]
     assert positive(loaded["cpu_s"]["app"]), loaded
-    assert "CPU share: app / database / wrk / other" in stdout
+    assert "CPU share: app / database / generator / other" in stdout
 
 
 def test_infra_figures_and_table(smoke: tuple[dict[str, Any], str]) -> None:
