@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from bench.cluster import seeded_cluster
+from bench.cluster import max_connections, seeded_cluster
 from bench.extensions import EXTENSIONS, RunContext
 from bench.failover import run_failover
 from bench.infra import run_infra
@@ -35,7 +35,7 @@ from bench.servers import (
 from bench.servers import ROUTED as ROUTED_APP
 from bench.users import run_users
 from bench.wrk import WrkError
-from localdev.cluster import ClusterError
+from localdev.cluster import NODES, ClusterError
 
 RESULTS: Final = Path(__file__).resolve().parent / "results"
 FD_MARGIN: Final = 1024
@@ -65,6 +65,18 @@ def progress(message: str) -> None:
     print(f"bench {datetime.now(UTC):%H:%M:%S}: {message}", file=sys.stderr, flush=True)
 
 
+def pgpool_sizes(profile: Profile) -> tuple[int, int]:
+    """The pgpool variant's app pool maximum and pgpool-II's children.
+
+    Behind pgpool the app sees one node, its primary, and reads there with at most half its pool maximum (writes
+    keep the rest): a maximum of twice the pool gives it the read slots the routed variant has on each replica, so
+    no read waits for a slot (with pool_size, 3 of 4 smoke connections on one worker got 503s). It starts with
+    pool_size, as the others, and grows only as far as the load asks. One child per app connection plus probes.
+    """
+    pool_max = 2 * profile.pool_size
+    return pool_max, profile.workers * (pool_max + 1) + 4
+
+
 def run(profile: Profile) -> dict[str, Any]:
     """Every benchmark in order: infra (nothing else running), overhead (four variants), failover, the plugged-in
     benchmarks (bench.extensions), users."""
@@ -72,17 +84,16 @@ def run(profile: Profile) -> dict[str, Any]:
     progress("infra evaluation")
     results["infra"] = run_infra(profile.infra_stack, profile.infra_passes, warm_up=profile.infra_warm_up)
     progress("cluster, pgpool-II and app variants")
-    with seeded_cluster(profile.companies) as cluster, contextlib.ExitStack() as routed_stack:
+    pgpool_pool_max, children = pgpool_sizes(profile)
+    connections = max_connections(profile.workers, profile.pool_size, children)
+    with seeded_cluster(profile.companies, connections) as cluster, contextlib.ExitStack() as routed_stack:
+        results["cluster"] = {
+            node: {"max_connections": int(cluster.sql(node, "SHOW max_connections"))} for node in NODES
+        }
         log_dir = cluster.root / "logs"
         env = cluster_environment(cluster, profile.pool_size)
         routed = routed_stack.enter_context(app_server(ROUTED, ROUTED_APP, env, profile.workers, log_dir))
         with contextlib.ExitStack() as others:
-            # Behind pgpool the app sees one node, its primary, and reads there with at most half its pool maximum
-            # (writes keep the rest): a maximum of twice the pool gives it the read slots the routed variant has on
-            # each replica, so no read waits for a slot (with pool_size, 3 of 4 smoke connections on one worker
-            # got 503s). It starts with pool_size, as the others, and grows only as far as the load asks.
-            pgpool_pool_max = 2 * profile.pool_size
-            children = profile.workers * (pgpool_pool_max + 1) + 4  # every app connection plus the probes
             pgpool = others.enter_context(running_pgpool(cluster, cluster.root / "pgpool", children))
             pgpool_env = app_environment(pgpool.dsn(), {}, profile.pool_size, pool_max=pgpool_pool_max)
             servers = {

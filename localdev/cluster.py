@@ -99,8 +99,9 @@ class Cluster:
 
     # ---- lifecycle -------------------------------------------------------------------------------
     @classmethod
-    def create(cls, root: Path) -> "Cluster":
-        """initdb the primary, start it, create the app database, then base-backup and start replicas."""
+    def create(cls, root: Path, extra_settings: str = "") -> "Cluster":
+        """initdb the primary, start it, create the app database, then base-backup and start replicas;
+        `extra_settings` (postgresql.conf lines) follow SERVER_SETTINGS, so they win, on every node."""
         if not (PG_BIN / "initdb").exists():
             raise ClusterError(f"PostgreSQL 15 binaries not found in {PG_BIN} (run scripts/bootstrap.sh)")
         if root.exists():
@@ -116,7 +117,7 @@ class Cluster:
                 "--no-sync", "--encoding=UTF8", "--locale=C", "--wal-segsize=1",
             )  # fmt: skip
             with (cluster.datadir(PRIMARY) / "postgresql.conf").open("a") as conf:
-                conf.write(SERVER_SETTINGS)
+                conf.write(SERVER_SETTINGS + extra_settings)
             cluster.start_node(PRIMARY)
             cluster.sql(PRIMARY, f"CREATE DATABASE {DATABASE}", database="postgres")
             for node in REPLICAS:

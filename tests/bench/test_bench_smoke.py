@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from bench.profile import SMOKE
+from bench.__main__ import pgpool_sizes
+from bench.cluster import CONNECTION_MARGIN, max_connections
+from bench.profile import FULL, SMOKE
+from localdev.cluster import NODES
 
 pytestmark = pytest.mark.slow  # the whole `python -m bench --smoke` (about a minute): started first in parallel runs
 
@@ -79,6 +82,16 @@ def test_failover_figures(smoke: tuple[dict[str, Any], str]) -> None:
     assert positive(failover["switch_s"])
     assert positive(failover["return_s"])
     assert positive(failover["ratios"]["return/node_start"])
+
+
+def test_every_node_has_the_connection_slots_all_variants_need(smoke: tuple[dict[str, Any], str]) -> None:
+    _, children = pgpool_sizes(SMOKE)
+    planned = max_connections(SMOKE.workers, SMOKE.pool_size, children)
+    assert planned != 100  # not PostgreSQL's default, so this shows the setting reached the servers
+    assert smoke[0]["cluster"] == {node: {"max_connections": planned} for node in NODES}
+    # The full profile's variants need more than the default 100 (a full run failed on it).
+    _, full_children = pgpool_sizes(FULL)
+    assert max_connections(FULL.workers, FULL.pool_size, full_children) == 3 * 2 * 11 + 46 + CONNECTION_MARGIN
 
 
 def test_users_figures(smoke: tuple[dict[str, Any], str]) -> None:
