@@ -191,12 +191,12 @@ async def run(settings: Settings) -> dict[str, Any]:
         "requests": len(tally.latencies_us),
         "duration_us": round(duration_us),
         "errors": tally.errors,
-        "latency_us": {
-            "p50": percentile(latencies, 50),
-            "p95": percentile(latencies, 95),
-            "p99": percentile(latencies, 99),
-            "max": max(latencies),
-            "mean": sum(latencies) / len(latencies),
+        "latency_us": {  # whole microseconds, as wrk prints them
+            "p50": round(percentile(latencies, 50)),
+            "p95": round(percentile(latencies, 95)),
+            "p99": round(percentile(latencies, 99)),
+            "max": round(max(latencies)),
+            "mean": round(sum(latencies) / len(latencies), 1),
         },
     }
 
