@@ -12,6 +12,7 @@ wrk stays the closed-loop generator, where it has no timers to walk.
 Semantics follow wrk's: latency is from writing a request to parsing its whole response; a response that is not
 2xx/3xx counts as a "status" error, a connection that fails or closes as "connect" or "read" (and the user
 reconnects), one slower than the timeout as "timeout"; requests still in flight at the end are not counted.
+"write" stays in the summary for wrk's shape but is always 0: a failed write shows up as the connection lost.
 """
 
 import asyncio
@@ -76,9 +77,9 @@ class User(asyncio.Protocol):
 
     # connection lifecycle
     def start(self, first_delay_s: float) -> None:
-        self.loop.call_later(first_delay_s, self._connect_then_request)
+        self.loop.call_later(first_delay_s, self._open_connection)
 
-    def _connect_then_request(self) -> None:
+    def _open_connection(self) -> None:
         if self.tally.measuring:
             self.connecting = self.loop.create_task(self._connect())
 
@@ -87,7 +88,7 @@ class User(asyncio.Protocol):
             await self.loop.create_connection(lambda: self, self.settings.host, self.settings.port)
         except OSError:
             self._error("connect")
-            self.loop.call_later(0.1, self._connect_then_request)
+            self.loop.call_later(0.1, self._open_connection)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
@@ -105,7 +106,7 @@ class User(asyncio.Protocol):
             self.waiting = False
             self._error("read")
         if self.tally.measuring:
-            self.loop.call_soon(self._connect_then_request)
+            self.loop.call_soon(self._open_connection)
 
     # one request
     def _send(self) -> None:

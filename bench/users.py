@@ -25,7 +25,7 @@ from bench.stats import ratio
 from bench.think_users import run_think_users
 from bench.wrk import USER_COUNTRIES, WrkResult
 
-GENERATOR: Final = "bench.think_users"
+GENERATOR: Final = run_think_users.__module__
 ARRIVAL_MAX_MS: Final = int(HEADER_TIMEOUT_S * 1000 * 0.8)  # the users arrive over the first 4 s
 
 

@@ -1,4 +1,9 @@
-"""Runs wrk with bench/lua/reads.lua and returns its summary; wrk is C, so the generator stays cheap on 2 cores."""
+"""Runs wrk with bench/lua/reads.lua and returns its summary: the closed-loop generator (C, cheap on 2 cores).
+
+Users with think time come from bench.think_users instead: wrk keeps their timers in an unsorted list walked on
+every wake-up, and at 10,000 users took as much CPU as the app (README, Performance; the think-time mode this
+module had until commit f0fbf8c is what that comparison ran).
+"""
 
 import json
 import os
@@ -77,16 +82,13 @@ def run_wrk(
     duration_s: float,
     ids: int,
     countries: tuple[str, ...] = OVERHEAD_COUNTRIES,
-    think_max_ms: int = 0,
-    arrival_max_ms: int | None = None,
     threads: int = 1,
     timeout_s: float = 10,
     script: Path = SCRIPT,
     script_env: dict[str, str] | None = None,
 ) -> WrkResult:
-    """One closed-loop run (or think-time run when think_max_ms > 0; each connection's first request then comes
-    within arrival_max_ms, default think_max_ms) against url; `script`/`script_env` swap in
-    another wrk script (e.g. lua/get.lua) and its settings."""
+    """One closed-loop run against url; `script`/`script_env` swap in another wrk script (e.g. lua/get.lua) and its
+    settings."""
     binary = shutil.which("wrk")
     if binary is None:
         raise WrkError("wrk is not installed (scripts/bootstrap.sh installs the Debian package)")
@@ -94,9 +96,6 @@ def run_wrk(
         **os.environ,
         "BENCH_IDS": str(ids),
         "BENCH_COUNTRIES": ",".join(countries),
-        "BENCH_THINK_MAX_MS": str(think_max_ms),
-        "BENCH_ARRIVAL_MAX_MS": str(think_max_ms if arrival_max_ms is None else arrival_max_ms),
-        "BENCH_CONNECTIONS_PER_THREAD": str(-(-connections // threads)),
         "BENCH_LUA_DIR": str(SCRIPT.parent),
         **(script_env or {}),
     }
