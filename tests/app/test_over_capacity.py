@@ -16,8 +16,8 @@ LIMIT = 4  # uvicorn's rule: refused once connections (this one included) or in-
 
 @pytest.fixture(scope="module")
 def port() -> Iterator[int]:
-    with image_server(limit_concurrency=str(LIMIT)) as port:
-        yield port
+    with image_server(limit_concurrency=str(LIMIT)) as server:
+        yield server.port
 
 
 @contextlib.asynccontextmanager

@@ -1,15 +1,10 @@
 """The fast server stack (uvloop + httptools) everywhere the app runs: the image, `make run` and the benchmarks."""
 
 import asyncio
-import json
-import os
 import re
 import shutil
 import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,21 +13,8 @@ import uvloop
 
 from app.server import SERVER_STACK
 from bench.servers import LEGACY_STACK
-from localdev.cluster import free_port
 from localdev.run import app_command
-
-REPO = Path(__file__).resolve().parents[2]
-DOCKERFILE = REPO / "app" / "Dockerfile"
-# Nothing listens on port 1: the app must start (and answer /health) without any database.
-NO_DATABASE = "postgresql://app@127.0.0.1:1/app"
-
-
-def image_command() -> list[str]:
-    """The image's CMD (exec form, JSON)."""
-    match = re.search(r"^CMD (\[.*\])$", DOCKERFILE.read_text(), re.MULTILINE)
-    assert match, "app/Dockerfile has no exec-form CMD"
-    command: list[str] = json.loads(match.group(1))
-    return command
+from tests.app.image_server import DOCKERFILE, REPO, image_command, image_server
 
 
 def test_image_runs_uvicorn_on_the_fast_stack() -> None:
@@ -67,29 +49,8 @@ def test_image_installs_the_extras_the_stack_names() -> None:
 @pytest.fixture(scope="module")
 def image_process() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """The image's CMD run here, from the venv, on a free loopback port."""
-    port = free_port()
-    argv = image_command()
-    argv[argv.index("--host") + 1], argv[argv.index("--port") + 1] = "127.0.0.1", str(port)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")} | {"DATABASE_URL": NO_DATABASE}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", *argv], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, f"the image's command exited with {proc.returncode}"
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=1) as response:  # noqa: S310 - loopback URL
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the image's command did not serve /health within 30 s"
-                time.sleep(0.1)
-        yield proc, url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with image_server() as server:
+        yield server.proc, server.url
 
 
 def test_image_command_serves_on_uvloop_and_httptools(image_process: tuple[subprocess.Popen[bytes], str]) -> None:

@@ -15,8 +15,8 @@ SLOW_CLIENTS = 200
 
 @pytest.fixture(scope="module")
 def server_port() -> Iterator[int]:
-    with image_server() as port:
-        yield port
+    with image_server() as server:
+        yield server.port
 
 
 async def _trickle_headers(port: int) -> float:
